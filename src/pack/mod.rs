@@ -1,0 +1,1 @@
+//! The deterministic writers: the canonical `.res` bytes and the `resqrawmitre.tar` archive.

@@ -1,0 +1,1 @@
+//! The "QRadar Advisor and MITRE ATT&CK" package (`qraw_mitre.res`) as typed definitions.

@@ -1,0 +1,1 @@
+//! Live org versus package: the `Plan` value that diff prints and install/uninstall execute.

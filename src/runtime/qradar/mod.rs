@@ -1,0 +1,1 @@
+//! QRadar Advisor, CAFM and QRadar clients and the three QRadar functions.

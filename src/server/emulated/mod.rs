@@ -1,0 +1,1 @@
+//! Emulated QRadar and QRadar Advisor endpoints, driven by scenario files.

@@ -1,0 +1,8 @@
+//! The one integration-test binary. Each area of the product has its own module.
+//!
+//! Tests that read `../shared` find it through `RESPACK_SHARED`; without it they print that they
+//! were skipped, and with `RESPACK_REQUIRE_SHARED=1` a missing folder fails instead.
+
+mod util;
+
+mod cli;
