@@ -1,22 +1,62 @@
 //! `respack fmt`: rewrite an export in the canonical form.
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use super::CmdResult;
+use super::{CmdError, CmdResult, Exit};
+use crate::res;
 
 /// Rewrite any export in the canonical form of the build (sorted keys, 2-space indent, UTF-8,
 /// trailing newline), losslessly: the output has the same JSON value as the input.
+///
+/// .resz and tar inputs are written out as a plain .res.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Export to rewrite: .res, .resz, .tar or .tar.gz
     pub file: PathBuf,
-    /// Where to write (default: stdout)
+    /// Where to write (default: stdout); written atomically, nothing is written on error
     #[arg(short, long = "out", value_name = "OUT")]
     pub out: Option<PathBuf>,
-    /// Also drop what changes on every export (server ids, timestamps, audit fields)
+    /// Also drop what changes on every export (server ids, timestamps, audit fields, version
+    /// counters), so that an export kept in git diffs cleanly
     #[arg(long)]
     pub strip_volatile: bool,
 }
 
-pub fn run(_args: Args) -> CmdResult {
-    super::not_built("fmt")
+pub fn run(args: Args) -> CmdResult {
+    let (_, model) = res::read(&args.file)?;
+    let text = if args.strip_volatile {
+        let mut value = serde_json::to_value(&model).map_err(res::ResError::Serialise)?;
+        res::strip_volatile(&mut value);
+        res::canonical_value(&value)?
+    } else {
+        res::to_canonical(&model)?
+    };
+    match &args.out {
+        Some(out) => write_atomically(out, text.as_bytes())?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+                .map_err(|e| CmdError::new(format!("cannot write to stdout: {e}")))?;
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// Write through a temporary file in the same directory and rename it into place, so a
+/// failure never leaves a half-written export behind.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), res::ResError> {
+    let err = |source| res::ResError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
 }
