@@ -1,1 +1,103 @@
-//! Live org versus package: the `Plan` value that diff prints and install/uninstall execute.
+//! Live org versus package: the [`Plan`] that `diff` prints and `install` / `uninstall` execute.
+//!
+//! The plan is computed once, as data, from two values — the package's resource file and one
+//! export of the org — and nothing else, so it can be printed, serialised with `--format json`,
+//! snapshot-tested and executed, and all four see the same value.
+//!
+//! Objects are matched by kind and API name, with the uuid as a cross-check
+//! ([`crate::res::Kind`]). Both sides are normalised before comparing: volatile members are
+//! stripped (`reference/res-format.md` §1.9) and only the members the package sets are compared,
+//! because a server fills in defaults the package never mentions.
+
+mod change;
+mod compare;
+
+pub use change::{Action, Change, Owner, TextDiff};
+pub use compare::normalised;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::res::{Kind, ResFile};
+
+/// Which side of the package an object is on.
+pub trait Ownership {
+    /// True when the package owns this object: install creates it, uninstall removes it.
+    fn owns(&self, kind: Kind, api_name: &str) -> bool;
+}
+
+impl<F: Fn(Kind, &str) -> bool> Ownership for F {
+    fn owns(&self, kind: Kind, api_name: &str) -> bool {
+        self(kind, api_name)
+    }
+}
+
+/// Every change between the package and the org, package objects first, in the order an
+/// uninstall removes them (rules, workflows, data tables) and an install lists them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+}
+
+/// Options of an uninstall plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UninstallOptions {
+    /// Remove owned objects even when they changed on the org since install.
+    pub force: bool,
+    /// Remove the data table even when incidents have rows in it.
+    pub delete_data: bool,
+}
+
+impl Plan {
+    /// What importing the package would do to the org (`diff`, `install`).
+    pub fn install(package: &ResFile, ownership: &dyn Ownership, org: &Value) -> Plan {
+        let mut changes = compare::objects(package, org)
+            .into_iter()
+            .map(|pair| pair.into_change(ownership))
+            .collect::<Vec<_>>();
+        changes.sort_by_key(Change::sort_key);
+        Plan { changes }
+    }
+
+    /// What removing the package would do (`uninstall`): only owned objects, and only those
+    /// present on the org, matched by uuid and API name.
+    pub fn uninstall(
+        package: &ResFile,
+        ownership: &dyn Ownership,
+        org: &Value,
+        tables_with_rows: &BTreeSet<String>,
+        options: UninstallOptions,
+    ) -> Plan {
+        let mut changes = compare::objects(package, org)
+            .into_iter()
+            .filter(|pair| ownership.owns(pair.kind, &pair.name))
+            .map(|pair| pair.into_removal(tables_with_rows, options))
+            .collect::<Vec<_>>();
+        changes.sort_by_key(Change::sort_key);
+        Plan { changes }
+    }
+
+    /// The changes the package owns.
+    pub fn owned(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.owner == Owner::Package)
+    }
+
+    /// The changes to objects of the dependency integrations.
+    pub fn dependencies(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.owner == Owner::Dependency)
+    }
+
+    /// True when applying the plan would change nothing.
+    pub fn is_clean(&self) -> bool {
+        self.changes
+            .iter()
+            .all(|c| matches!(c.action, Action::Unchanged | Action::Absent))
+    }
+
+    /// How many changes of each action, for the summary line.
+    pub fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+}

@@ -7,4 +7,5 @@ mod util;
 
 mod cli;
 mod fmt;
+mod plan;
 mod res;

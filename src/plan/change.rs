@@ -1,0 +1,99 @@
+//! One line of a [`Plan`](super::Plan): an object, what would happen to it, and why.
+use serde::Serialize;
+
+use crate::res::Kind;
+
+/// Whose object it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Owner {
+    /// Created by install, removed by uninstall.
+    Package,
+    /// Owned by one of the integrations the package depends on: never deleted.
+    Dependency,
+}
+
+/// What happens to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Not on the org: the import creates it.
+    Create,
+    /// On the org, different: the import modifies it.
+    Update,
+    /// On the org and the same.
+    Unchanged,
+    /// On the org under the same API name with another uuid: SOAR would merge it into an object
+    /// the package did not create.
+    Conflict,
+    /// Uninstall removes it.
+    Delete,
+    /// Uninstall keeps it, for the reason given.
+    Keep,
+    /// Uninstall finds it already gone: counts as done.
+    Absent,
+}
+
+impl Action {
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::Conflict => "conflict",
+            Action::Delete => "delete",
+            Action::Keep => "keep",
+            Action::Absent => "absent",
+        }
+    }
+}
+
+/// A textual difference of one part of an object (the normalised JSON, a script, a workflow's
+/// steps), as a unified diff from the org (`-`) to the package (`+`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextDiff {
+    pub label: String,
+    pub unified: String,
+}
+
+/// One object of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub kind: Kind,
+    /// The API name (`Kind::api_name_key`).
+    pub name: String,
+    /// The package's uuid for the object.
+    pub uuid: Option<String>,
+    pub owner: Owner,
+    pub action: Action,
+    /// The org's server id, when the object is on the org (uninstall deletes by it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<serde_json::Value>,
+    /// The org's uuid, when it differs from the package's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_uuid: Option<String>,
+    /// Why: for a conflict, a keep, or a different dependency object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<TextDiff>,
+}
+
+impl Change {
+    /// Package objects first; then the order SOAR needs objects removed in (rules before the
+    /// workflows they run, workflows before the tables they write), then by name.
+    pub(super) fn sort_key(&self) -> (Owner, u8, String) {
+        let rank = match self.kind {
+            Kind::Rule => 0,
+            Kind::Workflow => 1,
+            Kind::Playbook => 2,
+            Kind::Function => 3,
+            Kind::Field => 4,
+            Kind::MessageDestination => 5,
+            Kind::Script => 6,
+            Kind::DataTable => 7,
+            _ => 8,
+        };
+        (self.owner, rank, self.name.clone())
+    }
+}

@@ -1,0 +1,283 @@
+//! Pairing package objects with org objects, and comparing them after normalisation.
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use similar::TextDiff as Similar;
+
+use super::{Action, Change, Owner, Ownership, TextDiff, UninstallOptions};
+use crate::res::{Kind, ResFile};
+
+/// The internal incident type and field every importable file carries (res-format.md §1.10):
+/// neither the package's nor a dependency's, so the plan does not list them.
+const INTERNAL_UUIDS: &[&str] = &[
+    "bfeec2d4-3770-11e8-ad39-4a0004044aa0",
+    "bfeec2d4-3770-11e8-ad39-4a0004044aa1",
+];
+
+/// A package object and its counterpart on the org, if any.
+pub(super) struct Pair {
+    pub kind: Kind,
+    pub name: String,
+    package: Value,
+    org: Option<Value>,
+}
+
+/// Pair every object of the package with the org object of the same kind and API name (or,
+/// failing that, the same uuid).
+pub(super) fn objects(package: &ResFile, org: &Value) -> Vec<Pair> {
+    let package = serde_json::to_value(package).unwrap_or(Value::Null);
+    let mut pairs = vec![];
+    for kind in Kind::ALL {
+        let ours = list(&package, kind);
+        if ours.is_empty() {
+            continue;
+        }
+        let theirs = list(org, kind);
+        let by_name: BTreeMap<&str, &Value> = theirs
+            .iter()
+            .filter_map(|o| Some((kind.api_name(o)?, *o)))
+            .collect();
+        let by_uuid: BTreeMap<&str, &Value> = theirs
+            .iter()
+            .filter_map(|o| Some((o.get("uuid")?.as_str()?, *o)))
+            .collect();
+        for object in ours {
+            let uuid = object
+                .get("uuid")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if INTERNAL_UUIDS.contains(&uuid) {
+                continue;
+            }
+            let Some(name) = kind.api_name(object) else {
+                continue;
+            };
+            let counterpart = by_name
+                .get(name)
+                .or_else(|| by_uuid.get(uuid))
+                .map(|v| (*v).clone());
+            pairs.push(Pair {
+                kind,
+                name: name.to_string(),
+                package: object.clone(),
+                org: counterpart,
+            });
+        }
+    }
+    pairs
+}
+
+fn list(res: &Value, kind: Kind) -> Vec<&Value> {
+    match res.get(kind.list_key()) {
+        Some(Value::Array(a)) => a.iter().collect(),
+        // `GET /types` answers a map keyed by type name; accept an export shaped that way too.
+        Some(Value::Object(m)) => m.values().collect(),
+        _ => vec![],
+    }
+}
+
+/// The object as compared: volatile members and tags removed.
+pub fn normalised(object: &Value) -> Value {
+    let mut v = object.clone();
+    crate::res::strip_object(&mut v);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("tags");
+    }
+    v
+}
+
+/// Keep only the members of `org` that `package` sets (recursively for objects), so that what
+/// a server adds on its own does not read as drift.
+fn project(org: &Value, package: &Value) -> Value {
+    match (org, package) {
+        (Value::Object(o), Value::Object(p)) => Value::Object(
+            p.iter()
+                .filter_map(|(k, pv)| o.get(k).map(|ov| (k.clone(), project(ov, pv))))
+                .collect(),
+        ),
+        _ => org.clone(),
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    crate::res::canonical_value(v).unwrap_or_default()
+}
+
+fn unified(label: &str, org: &str, package: &str) -> TextDiff {
+    let diff = Similar::from_lines(org, package)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("org/{label}"), &format!("package/{label}"))
+        .to_string();
+    TextDiff {
+        label: label.to_string(),
+        unified: diff,
+    }
+}
+
+impl Pair {
+    fn uuid(&self) -> Option<String> {
+        self.package
+            .get("uuid")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
+
+    fn org_uuid(&self) -> Option<String> {
+        self.org.as_ref()?.get("uuid")?.as_str().map(str::to_string)
+    }
+
+    fn base(&self, owner: Owner, action: Action) -> Change {
+        Change {
+            kind: self.kind,
+            name: self.name.clone(),
+            uuid: self.uuid(),
+            owner,
+            action,
+            org_id: self
+                .org
+                .as_ref()
+                .and_then(|o| o.get("id"))
+                .filter(|v| !v.is_null())
+                .cloned(),
+            org_uuid: None,
+            reason: None,
+            diffs: vec![],
+        }
+    }
+
+    /// The differences between the two sides, empty when they are the same.
+    fn diffs(&self) -> Vec<TextDiff> {
+        let Some(org) = &self.org else { return vec![] };
+        let ours = normalised(&self.package);
+        let theirs = project(&normalised(org), &ours);
+        if ours == theirs {
+            return vec![];
+        }
+        let mut diffs = vec![unified(
+            &format!("{}/{}", self.kind.list_key(), self.name),
+            &pretty(&theirs),
+            &pretty(&ours),
+        )];
+        diffs.extend(text_parts(self.kind, &theirs, &ours));
+        diffs
+    }
+
+    pub(super) fn into_change(self, ownership: &dyn Ownership) -> Change {
+        let owner = if ownership.owns(self.kind, &self.name) {
+            Owner::Package
+        } else {
+            Owner::Dependency
+        };
+        let Some(org) = &self.org else {
+            return self.base(owner, Action::Create);
+        };
+        let (ours, theirs) = (self.uuid(), self.org_uuid());
+        if owner == Owner::Package && ours.is_some() && theirs.is_some() && ours != theirs {
+            let mut c = self.base(owner, Action::Conflict);
+            c.org_uuid = theirs.clone();
+            c.reason = Some(format!(
+                "the org has a {} named {:?} with uuid {}, not the package's {}",
+                self.kind,
+                self.name,
+                theirs.unwrap_or_default(),
+                ours.unwrap_or_default()
+            ));
+            return c;
+        }
+        let diffs = self.diffs();
+        if diffs.is_empty() {
+            return self.base(owner, Action::Unchanged);
+        }
+        let mut c = self.base(owner, Action::Update);
+        if self.kind == Kind::DataTable {
+            c.reason = column_reason(org, &self.package);
+        }
+        c.diffs = diffs;
+        c
+    }
+
+    pub(super) fn into_removal(
+        self,
+        tables_with_rows: &BTreeSet<String>,
+        options: UninstallOptions,
+    ) -> Change {
+        if self.org.is_none() {
+            return self.base(Owner::Package, Action::Absent);
+        }
+        let (ours, theirs) = (self.uuid(), self.org_uuid());
+        if ours.is_some() && theirs.is_some() && ours != theirs {
+            let mut c = self.base(Owner::Package, Action::Keep);
+            c.org_uuid = theirs;
+            c.reason =
+                Some("same name, another uuid: the package did not create this object".into());
+            return c;
+        }
+        let diffs = self.diffs();
+        if !diffs.is_empty() && !options.force {
+            let mut c = self.base(Owner::Package, Action::Keep);
+            c.reason = Some(
+                "changed on the org since it was installed (use --force to remove it anyway)"
+                    .into(),
+            );
+            c.diffs = diffs;
+            return c;
+        }
+        if self.kind == Kind::DataTable
+            && tables_with_rows.contains(&self.name)
+            && !options.delete_data
+        {
+            let mut c = self.base(Owner::Package, Action::Keep);
+            c.reason = Some(
+                "incidents still have rows in it (use --delete-data to remove it with its rows)"
+                    .into(),
+            );
+            return c;
+        }
+        self.base(Owner::Package, Action::Delete)
+    }
+}
+
+/// For data tables, say in words which columns differ: the usual drift is a newer integration
+/// version renaming columns (MITRE 2.x `technique_description` for 1.0's `tech_description`).
+fn column_reason(org: &Value, package: &Value) -> Option<String> {
+    let cols = |v: &Value| -> BTreeSet<String> {
+        v.get("fields")
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let (ours, theirs) = (cols(package), cols(org));
+    let missing: Vec<_> = ours.difference(&theirs).cloned().collect();
+    let extra: Vec<_> = theirs.difference(&ours).cloned().collect();
+    if missing.is_empty() && extra.is_empty() {
+        return None;
+    }
+    let mut parts = vec![];
+    if !missing.is_empty() {
+        parts.push(format!(
+            "columns missing on the org: {}",
+            missing.join(", ")
+        ));
+    }
+    if !extra.is_empty() {
+        parts.push(format!("columns only on the org: {}", extra.join(", ")));
+    }
+    Some(parts.join("; "))
+}
+
+/// Scripts and other long text members, diffed as text rather than as JSON strings.
+fn text_parts(kind: Kind, org: &Value, package: &Value) -> Vec<TextDiff> {
+    let member = match kind {
+        Kind::Workflow => "/content/xml",
+        Kind::Script => "/script_text",
+        _ => return vec![],
+    };
+    match (
+        org.pointer(member).and_then(Value::as_str),
+        package.pointer(member).and_then(Value::as_str),
+    ) {
+        (Some(a), Some(b)) if a != b => vec![unified(&format!("{kind}{member}"), a, b)],
+        _ => vec![],
+    }
+}
