@@ -192,6 +192,39 @@ pub struct TextContent {
     pub extra: Map<String, Value>,
 }
 
+impl StaticInput {
+    /// A text value, as the designer writes it (with an empty `multiselect_value`).
+    pub fn text(value: impl Into<String>) -> Self {
+        StaticInput {
+            text_value: Member::Value(value.into()),
+            ..StaticInput::designer_default()
+        }
+    }
+
+    /// A boolean value, as the designer writes it.
+    pub fn boolean(value: bool) -> Self {
+        StaticInput {
+            boolean_value: Member::Value(value),
+            ..StaticInput::designer_default()
+        }
+    }
+
+    /// The value `value_uuid` of a select input field, as the designer writes it.
+    pub fn select(value_uuid: impl Into<String>) -> Self {
+        StaticInput {
+            select_value: Member::Value(value_uuid.into()),
+            ..StaticInput::designer_default()
+        }
+    }
+
+    fn designer_default() -> Self {
+        StaticInput {
+            multiselect_value: Member::Value(Vec::new()),
+            ..StaticInput::default()
+        }
+    }
+}
+
 /// An expression input: `{expression}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ExpressionInput {
@@ -282,6 +315,19 @@ mod tests {
         assert_eq!(s.select_value, Member::Null);
         assert_eq!(s.extra["unknown"], 7);
         assert_eq!(to_sorted_json(&input), text);
+    }
+
+    #[test]
+    fn constructors_write_what_the_designer_writes() {
+        // As in the QRadar Advisor integration's offense-analysis workflow.
+        assert_eq!(
+            to_sorted_json(&Input::static_value(StaticInput::select("bee62681"))),
+            r#"{"input_type":"static","static_input":{"multiselect_value":[],"select_value":"bee62681"}}"#
+        );
+        assert_eq!(
+            to_sorted_json(&Input::static_value(StaticInput::boolean(true))),
+            r#"{"input_type":"static","static_input":{"boolean_value":true,"multiselect_value":[]}}"#
+        );
     }
 
     #[test]
