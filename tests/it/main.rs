@@ -5,6 +5,7 @@
 
 mod util;
 
+mod bpmn;
 mod cli;
 mod fmt;
 mod plan;
