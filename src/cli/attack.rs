@@ -1,15 +1,491 @@
 //! `respack attack`: MITRE ATT&CK tactic and technique information.
-use super::CmdResult;
+//!
+//! The source is `--bundle FILE`, else `--taxii URL`, else `$RESPACK_ATTACK_BUNDLE`, else
+//! `$RESPACK_ATTACK_TAXII`, else MITRE's TAXII 2.1 server; the index cache sits in front of
+//! each. `--format json` prints exactly what the MITRE integration returns to SOAR (1.0 by
+//! default, the 2.x envelope with `--api v2`).
+//!
+//! Exit codes: 0 found; 1 the tactic or technique does not exist (or is hidden); 2 no data
+//! (unreadable bundle, unreachable server) or a usage error.
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::{print_json, CmdError, CmdResult, Exit, Format};
+use crate::attack::{
+    self, AttackError, CachePolicy, Domain, Filter, Index, Source, TacticIdx, TaxiiSource,
+    TechniqueIdx,
+};
+use crate::help::Help;
+use crate::runtime::mitre;
 
 /// MITRE ATT&CK lookups, as the MITRE integration's functions answer them.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Tactics by name or id (comma-separated) with their techniques
-    Tactic { names: String },
-    /// A technique by name or id, with its mitigation
-    Technique { name: String },
+    /// Tactics by name, shortname or id (comma-separated) with their techniques
+    Tactic {
+        /// e.g. "Command and Control", command-and-control, TA0011, or "TA0001,TA0011"
+        #[arg(value_name = "NAME_OR_ID[,...]")]
+        names: String,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// A technique by name or id, with its mitigations
+    Technique {
+        /// e.g. "Port Knocking", T1205 or T1205.001
+        #[arg(value_name = "NAME_OR_ID")]
+        name: String,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
-pub fn run(_command: Command) -> CmdResult {
-    super::not_built("attack")
+/// Where the ATT&CK data comes from.
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// STIX 2.0/2.1 bundle (plain JSON or gzip) to read instead of a TAXII server
+    #[arg(long, value_name = "FILE", conflicts_with = "taxii")]
+    bundle: Option<PathBuf>,
+    /// TAXII 2.0/2.1 discovery or API root URL [default: https://attack-taxii.mitre.org/taxii2/]
+    #[arg(long, value_name = "URL")]
+    taxii: Option<String>,
+    /// TAXII collection id, alias or title [default: the one for --domain]
+    #[arg(long, value_name = "ID", requires = "taxii")]
+    collection: Option<String>,
+    /// TAXII user for HTTP basic auth; the password is read from $RESPACK_TAXII_PASSWORD
+    #[arg(long, value_name = "USER")]
+    taxii_user: Option<String>,
+    /// Objects per TAXII request [default: as many as the server sends]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    page_size: Option<u32>,
+    /// ATT&CK domain: enterprise, mobile or ics [default: enterprise for TAXII; a bundle's own]
+    #[arg(long, value_name = "DOMAIN")]
+    domain: Option<Domain>,
+    /// Show revoked and deprecated objects instead of hiding them
+    #[arg(long)]
+    include_revoked: bool,
+    /// Neither read nor write the index cache
+    #[arg(long)]
+    no_cache: bool,
+    /// Rebuild the cached index (download again from TAXII)
+    #[arg(long, conflicts_with = "no_cache")]
+    refresh: bool,
+    /// Download from TAXII again when the cached copy is older than this many hours
+    #[arg(long, value_name = "HOURS", default_value_t = 24)]
+    max_age: u64,
+}
+
+/// How to print the answer.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// text: a readable table; json: the MITRE integration's function result
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// The MITRE integration generation whose JSON to print: v1 (bare dict) or v2 (envelope)
+    #[arg(long, value_enum, default_value_t)]
+    api: ApiArg,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+enum ApiArg {
+    #[default]
+    V1,
+    V2,
+}
+
+pub fn run(command: Command) -> CmdResult {
+    let started = Instant::now();
+    let (source, output) = match &command {
+        Command::Tactic { source, output, .. } | Command::Technique { source, output, .. } => {
+            (source, output)
+        }
+    };
+    let index = open(source)?;
+    let filter = Filter {
+        domain: source.domain,
+        include_revoked: source.include_revoked,
+    };
+    let outcome = match &command {
+        Command::Tactic { names, .. } => tactic(&index, names, filter, output, started),
+        Command::Technique { name, .. } => technique(&index, name, filter, output, started),
+    };
+    match outcome {
+        Ok(()) => Ok(Exit::Success),
+        // Not finding what was asked for is an answer about the data, not a failure to run.
+        Err(
+            e @ (AttackError::UnknownTactic { .. }
+            | AttackError::UnknownTechnique { .. }
+            | AttackError::Hidden { .. }),
+        ) => {
+            eprintln!("error: {e}");
+            if let Some(h) = e.help() {
+                eprintln!("help: {h}");
+            }
+            Ok(Exit::Findings)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn open(args: &SourceArgs) -> Result<Index, CmdError> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let source = match (&args.bundle, &args.taxii) {
+        (Some(b), _) => Source::Bundle(b.clone()),
+        (None, Some(url)) => Source::Taxii(taxii_source(url, args)),
+        (None, None) => match (env("RESPACK_ATTACK_BUNDLE"), env("RESPACK_ATTACK_TAXII")) {
+            (Some(b), _) => Source::Bundle(b.into()),
+            (None, Some(url)) => Source::Taxii(taxii_source(&url, args)),
+            (None, None) => Source::Taxii(taxii_source(attack::taxii::MITRE_TAXII_URL, args)),
+        },
+    };
+    let cache = if args.no_cache {
+        CachePolicy::Off
+    } else {
+        match CachePolicy::default_dir() {
+            CachePolicy::Dir { dir, .. } => CachePolicy::Dir {
+                dir,
+                max_age: Duration::from_secs(args.max_age.saturating_mul(3600)),
+                refresh: args.refresh,
+            },
+            CachePolicy::Off => CachePolicy::Off,
+        }
+    };
+    let opened = attack::open(&source, args.domain, &cache).map_err(|e| match (&e, &source) {
+        // With no source named on the command line, say how to give one.
+        (AttackError::Taxii { reason, .. }, Source::Taxii(_))
+            if args.taxii.is_none() && env("RESPACK_ATTACK_TAXII").is_none() =>
+        {
+            CmdError::from(AttackError::NoSource {
+                reason: format!(
+                    "no --bundle given and MITRE's TAXII server {} is not reachable ({reason})",
+                    attack::taxii::MITRE_TAXII_URL
+                ),
+            })
+        }
+        _ => CmdError::from(e),
+    })?;
+    for note in &opened.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(opened.index)
+}
+
+fn taxii_source(url: &str, args: &SourceArgs) -> TaxiiSource {
+    let mut t = TaxiiSource::new(url, args.domain.unwrap_or(Domain::Enterprise));
+    t.collection = args.collection.clone();
+    if let Some(u) = &args.taxii_user {
+        t.options.user = Some(u.clone());
+    }
+    if let Ok(p) = std::env::var("RESPACK_TAXII_PASSWORD") {
+        t.options.password = Some(p);
+    }
+    t.options.page_size = args.page_size.map(|n| n as usize);
+    t.options.progress = std::io::stderr().is_terminal();
+    t
+}
+
+fn tactic(
+    index: &Index,
+    names: &str,
+    filter: Filter,
+    out: &OutputArgs,
+    started: Instant,
+) -> Result<(), AttackError> {
+    let mut tactics: Vec<TacticIdx> = Vec::new();
+    let mut ids = Vec::new();
+    let mut labels = Vec::new();
+    for item in names.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for t in index.require_tactics(item, filter)? {
+            if !tactics.contains(&t) {
+                tactics.push(t);
+            }
+        }
+        if looks_like_id(item, "TA") {
+            ids.push(item);
+        } else {
+            labels.push(item);
+        }
+    }
+    if tactics.is_empty() {
+        return Err(AttackError::UnknownTactic {
+            query: names.to_owned(),
+            scope: index.origin().to_owned(),
+        });
+    }
+    match (out.format, out.api) {
+        (Format::Json, ApiArg::V1) => {
+            let result = mitre::TacticsV1 {
+                mitre_tactics: tactics
+                    .iter()
+                    .map(|t| mitre::tactic_v1(index, *t, filter))
+                    .collect(),
+            };
+            emit(&result);
+        }
+        (Format::Json, ApiArg::V2) => {
+            let content = serde_json::json!({
+                "mitre_tactics": tactics.iter().map(|t| mitre::tactic_v2(index, *t, filter)).collect::<Vec<_>>(),
+            });
+            let inputs = inputs([
+                ("mitre_tactic_id", ids.join(", ")),
+                ("mitre_tactic_name", labels.join(", ")),
+            ]);
+            emit(&mitre::result_payload(content, &inputs, started));
+        }
+        (Format::Text, _) => {
+            for (i, t) in tactics.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                print!("{}", tactic_table(index, *t, filter));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn technique(
+    index: &Index,
+    query: &str,
+    filter: Filter,
+    out: &OutputArgs,
+    started: Instant,
+) -> Result<(), AttackError> {
+    let found = index.require_techniques(query, filter)?;
+    for r in &found {
+        if let Some(old) = r.replaced {
+            let (o, n) = (index.technique(old), index.technique(r.technique));
+            eprintln!(
+                "note: {} {} is revoked; showing its replacement {} {}",
+                o.attack_id, o.name, n.attack_id, n.name
+            );
+        }
+    }
+    let first = found[0].technique;
+    match (out.format, out.api) {
+        (Format::Json, ApiArg::V1) => {
+            let result = mitre::TechniqueInfoV1 {
+                tech: mitre::tech_v1(index, first),
+                mitre_mitigation: mitre::mitigation_text_v1(index, first, filter),
+            };
+            emit(&result);
+        }
+        (Format::Json, ApiArg::V2) => {
+            let key = if looks_like_id(query.trim(), "T") {
+                "mitre_technique_id"
+            } else {
+                "mitre_technique_name"
+            };
+            let inputs = inputs([(key, query.trim().to_owned())]);
+            let mut out = mitre::mitre_technique_information_v2(index, &inputs)
+                .map(|o| o.result)
+                .unwrap_or_default();
+            out["metrics"]["execution_time_ms"] = (started.elapsed().as_millis() as u64).into();
+            emit(&out);
+        }
+        (Format::Text, _) => {
+            for (i, r) in found.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                print!("{}", technique_text(index, r.technique, filter));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn emit<T: serde::Serialize>(v: &T) {
+    // Writing to a closed stdout (e.g. `| head`) is not worth an error message.
+    let _ = print_json(v);
+}
+
+fn inputs<const N: usize>(pairs: [(&str, String); N]) -> crate::runtime::Inputs {
+    pairs
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if v.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::Value::String(v)
+            };
+            (k.to_owned(), v)
+        })
+        .collect()
+}
+
+fn looks_like_id(s: &str, prefix: &str) -> bool {
+    s.len() > prefix.len()
+        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+        && s[prefix.len()..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.')
+}
+
+/// One tactic as a table: header line, then ID / NAME / MITIGATIONS rows, sub-techniques
+/// indented under their parent.
+fn tactic_table(index: &Index, tactic: TacticIdx, filter: Filter) -> String {
+    use std::fmt::Write;
+    let t = index.tactic(tactic);
+    let techs = index.techniques_of(tactic, filter);
+    let subs = techs
+        .iter()
+        .filter(|x| index.technique(**x).is_subtechnique)
+        .count();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} {} ({}, {} techniques{})  {}",
+        t.attack_id,
+        t.name,
+        t.domain,
+        techs.len(),
+        if subs > 0 {
+            format!(" of which {subs} sub-techniques")
+        } else {
+            String::new()
+        },
+        t.url()
+    );
+    let rows: Vec<(String, String, String)> = techs
+        .iter()
+        .map(|x| {
+            let tech = index.technique(*x);
+            let indent = if tech.is_subtechnique { "  " } else { "" };
+            let mut name = format!("{indent}{}", tech.name);
+            if !tech.status.is_live() {
+                name.push_str(&format!(" [{}]", tech.status.word()));
+            }
+            let mits: Vec<&str> = index
+                .mitigations_of(*x, filter)
+                .into_iter()
+                .map(|l| index.mitigation(l.mitigation).attack_id.as_str())
+                .collect();
+            (format!("{indent}{}", tech.attack_id), name, mits.join(" "))
+        })
+        .collect();
+    let w_id = rows
+        .iter()
+        .map(|r| r.0.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(2);
+    let w_name = rows
+        .iter()
+        .map(|r| r.1.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let _ = writeln!(s, "{:<w_id$}  {:<w_name$}  MITIGATIONS", "ID", "NAME");
+    for (id, name, mits) in rows {
+        let _ = writeln!(s, "{id:<w_id$}  {name:<w_name$}  {mits}").map(|_| ());
+    }
+    // Trailing spaces of rows without mitigations are noise in a terminal and in diffs.
+    s.lines().map(|l| format!("{}\n", l.trim_end())).collect()
+}
+
+fn technique_text(index: &Index, t: TechniqueIdx, filter: Filter) -> String {
+    use std::fmt::Write;
+    let tech = index.technique(t);
+    let mut s = String::new();
+    let status = if tech.status.is_live() {
+        String::new()
+    } else {
+        format!(", {}", tech.status.word())
+    };
+    let _ = writeln!(
+        s,
+        "{} {} ({}{status})",
+        tech.attack_id, tech.name, tech.domain
+    );
+    let tactics: Vec<String> = index
+        .tactics_of(
+            t,
+            Filter {
+                include_revoked: true,
+                ..filter
+            },
+        )
+        .into_iter()
+        .map(|x| {
+            let ta = index.tactic(x);
+            format!("{} ({})", ta.name, ta.attack_id)
+        })
+        .collect();
+    let _ = writeln!(s, "Tactics: {}", tactics.join(", "));
+    if let Some(p) = tech.parent {
+        let p = index.technique(p);
+        let _ = writeln!(s, "Sub-technique of: {} {}", p.attack_id, p.name);
+    }
+    let subs: Vec<String> = tech
+        .subtechniques
+        .iter()
+        .filter(|x| filter.include_revoked || index.technique(**x).status.is_live())
+        .map(|x| {
+            format!(
+                "{} {}",
+                index.technique(*x).attack_id,
+                index.technique(*x).name
+            )
+        })
+        .collect();
+    if !subs.is_empty() {
+        let _ = writeln!(s, "Sub-techniques: {}", subs.join(", "));
+    }
+    if let Some(r) = tech.revoked_by {
+        let r = index.technique(r);
+        let _ = writeln!(s, "Revoked by: {} {}", r.attack_id, r.name);
+    }
+    let _ = writeln!(s, "\nDescription:\n{}", indent(&tech.description));
+    let detection = index.detection(t);
+    if !detection.is_empty() {
+        let _ = writeln!(s, "\nDetection:\n{}", indent(&detection));
+    }
+    let mits = index.mitigations_of(t, filter);
+    if !mits.is_empty() {
+        let _ = writeln!(s, "\nMitigations:");
+        for l in mits {
+            let m = index.mitigation(l.mitigation);
+            let _ = writeln!(s, "  {} {}", m.attack_id, m.name);
+            let _ = writeln!(s, "{}", indent_by(&m.description, 4));
+            if let Some(d) = &l.description {
+                let _ = writeln!(s, "    For this technique:\n{}", indent_by(d, 6));
+            }
+        }
+    }
+    let urls: Vec<&str> = tech
+        .references
+        .iter()
+        .filter_map(|r| r.url.as_deref())
+        .collect();
+    if !urls.is_empty() {
+        let _ = writeln!(s, "\nReferences:");
+        for u in urls {
+            let _ = writeln!(s, "  {u}");
+        }
+    }
+    s
+}
+
+fn indent(text: &str) -> String {
+    indent_by(text, 2)
+}
+
+fn indent_by(text: &str, n: usize) -> String {
+    let pad = " ".repeat(n);
+    text.trim()
+        .lines()
+        .map(|l| {
+            if l.trim().is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
