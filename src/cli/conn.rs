@@ -27,7 +27,7 @@ pub struct ConnArgs {
     pub api_key_id: Option<String>,
     /// API key secret (prefer the app.config or the environment: flags show in `ps`)
     #[arg(long, env = "RESPACK_API_KEY_SECRET", hide_env_values = true)]
-    pub api_key_secret: Option<String>,
+    pub api_key_secret: Option<Secret>,
     /// User email, for email/password login when no API key is set (password: RESPACK_PASSWORD or the app.config)
     #[arg(long, env = "RESPACK_EMAIL", hide_env_values = true)]
     pub email: Option<String>,
@@ -54,7 +54,7 @@ impl ConnArgs {
             port: self.port,
             org: self.org.clone(),
             api_key_id: self.api_key_id.clone(),
-            api_key_secret: self.api_key_secret.clone().map(Secret::new),
+            api_key_secret: self.api_key_secret.clone(),
             email: self.email.clone(),
             password: password.filter(|p| !p.is_empty()).map(Secret::new),
             cafile: self.cafile.clone(),
@@ -149,6 +149,13 @@ mod tests {
         let help = crate::help::Help::help(&e).unwrap();
         assert!(e.to_string().contains("password"), "{e}");
         assert!(help.contains("RESPACK_PASSWORD"), "{help}");
+    }
+
+    #[test]
+    fn debug_of_the_arguments_hides_the_secret() {
+        let _env = lock();
+        let t = T::try_parse_from(["t", "--api-key-secret", "very-secret"]).unwrap();
+        assert!(!format!("{t:?}").contains("very-secret"));
     }
 
     #[test]

@@ -29,6 +29,15 @@ impl Secret {
     }
 }
 
+/// So that clap can parse a flag straight into a `Secret` and `Debug` of the arguments hides it.
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret::new(s))
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
