@@ -269,16 +269,22 @@ impl Wire {
                     .strip_prefix("http://")
                     .unwrap_or(&p.address)
                     .to_string();
-                let enc = |s: &str| {
-                    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
-                        .to_string()
-                };
+                // ureq takes the credentials verbatim (no percent-decoding): the user ends at
+                // the first ':', the password runs to the last '@'.
+                if p.user.as_deref().is_some_and(|u| u.contains(':')) {
+                    return Err(SoarError::InvalidSetting {
+                        setting: "proxy_user",
+                        value: p.user.clone().unwrap_or_default(),
+                        reason: "a proxy user name cannot contain ':'".into(),
+                        file: settings.config_file.clone(),
+                    });
+                }
                 let url = match (&p.user, &p.password) {
-                    (Some(u), Some(pw)) => {
-                        format!("http://{}:{}@{address}", enc(u), enc(pw.expose()))
-                    }
-                    (Some(u), None) => format!("http://{}@{address}", enc(u)),
-                    _ => format!("http://{address}"),
+                    (Some(u), pw) => format!(
+                        "http://{u}:{}@{address}",
+                        pw.as_ref().map(|p| p.expose()).unwrap_or("")
+                    ),
+                    (None, _) => format!("http://{address}"),
                 };
                 Some(
                     ureq::Proxy::new(&url).map_err(|_| SoarError::InvalidSetting {
@@ -576,11 +582,14 @@ fn strip_query_secrets(url: &str) -> String {
     }
 }
 
+/// Connection failures are retried; a read timeout is not (the server is up but slow, and
+/// asking again multiplies its load), nor are TLS, DNS or proxy failures, which would fail the
+/// same way again.
 fn is_retryable_transport(e: &SoarError) -> bool {
     matches!(
         e,
         SoarError::Transport {
-            kind: TransportKind::Connect | TransportKind::Io | TransportKind::Timeout,
+            kind: TransportKind::Connect | TransportKind::Io,
             ..
         }
     )
@@ -623,8 +632,9 @@ fn classify(t: &ureq::Transport) -> TransportKind {
         K::Dns => TransportKind::Dns,
         K::ProxyConnect | K::ProxyUnauthorized | K::InvalidProxyUrl => TransportKind::Proxy,
         _ if tls => TransportKind::Tls,
-        _ if timed_out => TransportKind::Timeout,
+        // A connect timeout means the host or port is wrong or filtered, not a slow server.
         K::ConnectionFailed => TransportKind::Connect,
+        _ if timed_out => TransportKind::Timeout,
         _ => TransportKind::Io,
     }
 }

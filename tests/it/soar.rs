@@ -546,7 +546,6 @@ fn a_slow_server_is_reported_as_a_timeout() {
     let mock = Mock::start(vec![("GET", "/rest/session", slow)]);
     let mut s = mock.settings();
     s.timeouts.read = Duration::from_millis(200);
-    s.retry.max_retries = 0;
     let e = Client::connect(s).unwrap_err();
     assert!(
         matches!(
@@ -559,6 +558,8 @@ fn a_slow_server_is_reported_as_a_timeout() {
         "{e:?}"
     );
     assert!(e.help().unwrap().contains("timeout"), "{:?}", e.help());
+    // A slow server is not asked again.
+    assert_eq!(mock.seen().len(), 1);
 }
 
 #[test]
@@ -761,4 +762,98 @@ fn a_non_json_answer_is_a_clear_error() {
     let e = Client::connect(mock.settings()).unwrap_err();
     assert!(e.to_string().contains("not JSON"), "{e}");
     assert!(e.to_string().contains("login page"), "{e}");
+}
+
+/// A minimal HTTP CONNECT proxy on 127.0.0.1: records each CONNECT request head, then relays
+/// bytes both ways.
+fn connect_proxy() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let heads = Arc::new(Mutex::new(vec![]));
+    let log = heads.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                log.lock().unwrap().push(head.clone());
+                let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                let Ok(upstream) = std::net::TcpStream::connect(&target) else {
+                    return;
+                };
+                let mut c = client;
+                c.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .unwrap();
+                let (mut up_r, mut up_w) = (upstream.try_clone().unwrap(), upstream);
+                let mut c_w = c.try_clone().unwrap();
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut up_r, &mut c_w);
+                });
+                let _ = std::io::copy(&mut reader, &mut up_w);
+            });
+        }
+    });
+    (addr, heads)
+}
+
+#[test]
+fn calls_go_through_the_configured_proxy_with_its_credentials() {
+    let mock = Mock::start(vec![session_route()]);
+    let (proxy_addr, heads) = connect_proxy();
+    let mut s = mock.settings();
+    s.proxy = Some(respack::soar::Proxy {
+        address: proxy_addr.to_string(),
+        user: Some("proxy-user".into()),
+        password: Some(Secret::new("proxy-pass")),
+    });
+    let client = Client::connect(s).unwrap();
+    assert_eq!(client.org().id.0, 202);
+    let heads = heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert!(
+        heads[0].starts_with(&format!("CONNECT 127.0.0.1:{} ", mock.addr.port())),
+        "{heads:?}"
+    );
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "proxy-user:proxy-pass",
+    );
+    assert!(
+        heads[0].to_ascii_lowercase().contains(&format!(
+            "proxy-authorization: basic {}",
+            basic.to_ascii_lowercase()
+        )),
+        "proxy credentials: {heads:?}"
+    );
+}
+
+#[test]
+fn an_unreachable_proxy_is_named_and_its_password_hidden() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mock = Mock::start(vec![session_route()]);
+    let mut s = mock.settings();
+    s.retry.max_retries = 0;
+    s.proxy = Some(respack::soar::Proxy {
+        address: format!("127.0.0.1:{port}"),
+        user: Some("u".into()),
+        password: Some(Secret::new("proxy-pass-hidden")),
+    });
+    let e = Client::connect(s).unwrap_err();
+    let all = format!("{e} {e:?} {}", e.help().unwrap_or_default());
+    assert!(all.contains("proxy"), "{all}");
+    assert!(!all.contains("proxy-pass-hidden"), "{all}");
+    assert!(mock.seen().is_empty());
 }
