@@ -10,3 +10,4 @@ mod cli;
 mod fmt;
 mod plan;
 mod res;
+mod soar;
