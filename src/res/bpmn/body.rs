@@ -180,18 +180,6 @@ pub struct StaticInput {
     pub extra: Map<String, Value>,
 }
 
-/// Rich text (`textarea` inputs): `{format: "text" | "html", content}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TextContent {
-    #[serde(default, skip_serializing_if = "Member::is_absent")]
-    pub content: Member<String>,
-    #[serde(default, skip_serializing_if = "Member::is_absent")]
-    pub format: Member<String>,
-    /// Keys this model does not know, kept as they were.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
 impl StaticInput {
     /// A text value, as the designer writes it (with an empty `multiselect_value`).
     pub fn text(value: impl Into<String>) -> Self {
@@ -223,6 +211,18 @@ impl StaticInput {
             ..StaticInput::default()
         }
     }
+}
+
+/// Rich text (`textarea` inputs): `{format: "text" | "html", content}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TextContent {
+    #[serde(default, skip_serializing_if = "Member::is_absent")]
+    pub content: Member<String>,
+    #[serde(default, skip_serializing_if = "Member::is_absent")]
+    pub format: Member<String>,
+    /// Keys this model does not know, kept as they were.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// An expression input: `{expression}`.
