@@ -16,7 +16,7 @@ pub enum Slot<T> {
     /// The key was present with the value `null`.
     Null,
     /// The key held a value of the expected type.
-    Present(T),
+    Value(T),
 }
 
 impl<T> Slot<T> {
@@ -28,7 +28,7 @@ impl<T> Slot<T> {
     /// The value, when there is one.
     pub fn get(&self) -> Option<&T> {
         match self {
-            Slot::Present(v) => Some(v),
+            Slot::Value(v) => Some(v),
             _ => None,
         }
     }
@@ -36,27 +36,40 @@ impl<T> Slot<T> {
     /// Mutable access to the value, when there is one.
     pub fn get_mut(&mut self) -> Option<&mut T> {
         match self {
-            Slot::Present(v) => Some(v),
+            Slot::Value(v) => Some(v),
             _ => None,
         }
     }
 
     pub fn is_present(&self) -> bool {
-        matches!(self, Slot::Present(_))
+        matches!(self, Slot::Value(_))
     }
 
     /// The value, consuming the slot.
     pub fn into_option(self) -> Option<T> {
         match self {
-            Slot::Present(v) => Some(v),
+            Slot::Value(v) => Some(v),
             _ => None,
         }
     }
 }
 
+impl Slot<String> {
+    /// The string value, when there is one.
+    pub fn as_str(&self) -> Option<&str> {
+        self.get().map(String::as_str)
+    }
+}
+
+impl From<&str> for Slot<String> {
+    fn from(v: &str) -> Self {
+        Slot::Value(v.to_owned())
+    }
+}
+
 impl<T> From<T> for Slot<T> {
     fn from(v: T) -> Self {
-        Slot::Present(v)
+        Slot::Value(v)
     }
 }
 
@@ -65,7 +78,7 @@ impl<T: Serialize> Serialize for Slot<T> {
         match self {
             // Only reached when a struct forgot `skip_serializing_if`; null is the safest spelling.
             Slot::Absent | Slot::Null => s.serialize_none(),
-            Slot::Present(v) => v.serialize(s),
+            Slot::Value(v) => v.serialize(s),
         }
     }
 }
@@ -73,7 +86,7 @@ impl<T: Serialize> Serialize for Slot<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Slot<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(match Option::<T>::deserialize(d)? {
-            Some(v) => Slot::Present(v),
+            Some(v) => Slot::Value(v),
             None => Slot::Null,
         })
     }

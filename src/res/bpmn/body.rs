@@ -8,76 +8,15 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
-/// A JSON object member that may be missing, `null`, or set.
+/// A JSON object member that may be missing, `null`, or set: the model's [`Slot`], under the
+/// name this module's callers already use.
 ///
 /// `Option<T>` cannot tell the first two apart, and SOAR writes both (`"pre_processing_script":
 /// null` in sub-playbook calls, no key at all in older functions).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Member<T> {
-    /// The key is not in the object.
-    #[default]
-    Absent,
-    /// The key is there with the value `null`.
-    Null,
-    /// The key is there with a value.
-    Value(T),
-}
-
-impl<T> Member<T> {
-    /// The value, if the key is present and not `null`.
-    pub fn get(&self) -> Option<&T> {
-        match self {
-            Member::Value(v) => Some(v),
-            Member::Absent | Member::Null => None,
-        }
-    }
-
-    /// True when the key is not in the object (used to skip it when serialising).
-    pub fn is_absent(&self) -> bool {
-        matches!(self, Member::Absent)
-    }
-}
-
-impl Member<String> {
-    /// The string value, if the key is present and not `null`.
-    pub fn as_str(&self) -> Option<&str> {
-        self.get().map(String::as_str)
-    }
-}
-
-impl<T> From<T> for Member<T> {
-    fn from(value: T) -> Self {
-        Member::Value(value)
-    }
-}
-
-impl From<&str> for Member<String> {
-    fn from(value: &str) -> Self {
-        Member::Value(value.to_owned())
-    }
-}
-
-impl<T: Serialize> Serialize for Member<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Member::Value(v) => v.serialize(serializer),
-            Member::Absent | Member::Null => serializer.serialize_none(),
-        }
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Member<T> {
-    // Only called when the key is present; absence is `#[serde(default)]`.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(match Option::<T>::deserialize(deserializer)? {
-            Some(v) => Member::Value(v),
-            None => Member::Null,
-        })
-    }
-}
+pub use crate::res::Slot as Member;
 
 /// The body of a function step (`<resilient:function uuid="…">`) or of a sub-playbook call.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
