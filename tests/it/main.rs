@@ -10,4 +10,5 @@ mod cli;
 mod fmt;
 mod plan;
 mod res;
+mod show;
 mod soar;
