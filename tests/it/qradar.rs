@@ -156,6 +156,36 @@ fn builtin_scenario_tells_the_readme_story() {
     assert_eq!(mapped.messages, ["starting...", "done..."]);
 }
 
+/// The app proxies get the token as cookie and header (QRadar Advisor 2.0.2+ sends both);
+/// QRadar's API only as header.
+#[test]
+fn sec_token_goes_as_cookie_and_header_to_apps_and_as_header_to_the_api() {
+    let server = EmulatedServer::start(scenario_with(json!({"statuses": ["DONE"]}))).unwrap();
+    let cfg = config(&server);
+    analyse(&cfg, "stage2", true).unwrap();
+    qradar::call(
+        &cfg,
+        "qradar_advisor_map_rule",
+        &inputs(json!({"qradar_rule_name": "Rule A"})),
+    )
+    .unwrap()
+    .unwrap();
+    qradar::call(
+        &cfg,
+        "qradar_find_reference_sets",
+        &inputs(json!({"qradar_reference_set_item_value": "x"})),
+    )
+    .unwrap()
+    .unwrap();
+    let log = server.state().requests();
+    assert!(log.len() > 8, "{log:#?}");
+    for r in log {
+        let app = r.path.starts_with("/console/plugins/");
+        assert_eq!((r.sec_cookie, r.sec_header), (app, true), "{r:?}");
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+}
+
 #[test]
 fn polls_walk_the_statuses_until_done() {
     let server = EmulatedServer::start(scenario_with(

@@ -95,6 +95,6 @@ impl CafmClient {
         Ok(all
             .get(rule_name)
             .cloned()
-            .unwrap_or_else(super::stix::empty_object))
+            .unwrap_or_else(|| Value::Object(Default::default())))
     }
 }

@@ -49,6 +49,9 @@ pub struct LoggedRequest {
     /// Path and query as received (still percent-encoded).
     pub path: String,
     pub status: u16,
+    /// Whether the request carried `SEC` as a cookie, and as a header.
+    pub sec_cookie: bool,
+    pub sec_header: bool,
 }
 
 /// Where an analysis is, per offense.
@@ -145,11 +148,15 @@ async fn log_request(
         .path_and_query()
         .map(|p| p.to_string())
         .unwrap_or_default();
+    let sec_cookie = cookie(req.headers(), "SEC").is_some();
+    let sec_header = req.headers().contains_key("SEC");
     let response = next.run(req).await;
     state.progress().requests.push(LoggedRequest {
         method,
         path,
         status: response.status().as_u16(),
+        sec_cookie,
+        sec_header,
     });
     response
 }
