@@ -903,3 +903,85 @@ fn note_matches_the_offense_analysis_sample() {
     );
     assert_eq!(left[0]["name"], sample["stix"]["objects"][0]["name"]);
 }
+
+/// An HTTP proxy that sends every request for host `qradar.test` to `upstream` (plain
+/// requests in absolute form, and CONNECT tunnels), and counts them.
+fn test_proxy(
+    upstream: std::net::SocketAddr,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let forwarded = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = forwarded.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if client.read(&mut byte).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let tunnel = line.starts_with("CONNECT qradar.test:");
+                if !tunnel && !line.contains(" http://qradar.test:") {
+                    let _ =
+                        client.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+                    return;
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                let Ok(mut server) = std::net::TcpStream::connect(upstream) else {
+                    return;
+                };
+                if tunnel {
+                    let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+                } else {
+                    let _ = server.write_all(&head);
+                }
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let up = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut s2);
+                    let _ = s2.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut server, &mut client);
+                let _ = client.shutdown(std::net::Shutdown::Write);
+                let _ = up.join();
+            });
+        }
+    });
+    (url, forwarded)
+}
+
+/// `[integrations]` proxies carry every call: the host below does not resolve, only the proxy
+/// knows where it is.
+#[test]
+fn proxies_from_the_integrations_section_are_used() {
+    let server = EmulatedServer::start(scenario_with(json!({"statuses": ["DONE"]}))).unwrap();
+    let (proxy, forwarded) = test_proxy(server.addr());
+    let text = server
+        .app_config()
+        .replace(&server.base_url(), "http://qradar.test:8080");
+    let text = format!("[integrations]\nhttp_proxy = {proxy}\n\n{text}");
+    let mut cfg = AppConfig::parse(&text, std::path::Path::new("app.config")).unwrap();
+    cfg.advisor.as_mut().unwrap().polling.period = Duration::ZERO;
+    analyse(&cfg, "stage3", true).unwrap();
+    let found = qradar::call(
+        &cfg,
+        "qradar_find_reference_sets",
+        &inputs(json!({"qradar_reference_set_item_value": "10.0.0.15"})),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(found.result["reference_items"][0]["name"], "Short");
+    assert!(forwarded.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+}

@@ -39,6 +39,7 @@ impl CafmClient {
                 base,
                 &cfg.verify,
                 cfg.http_timeout,
+                cfg.proxy.as_deref(),
                 Some((token, true)),
                 None,
             )?,
