@@ -101,7 +101,7 @@ impl EmulatedQradar {
     /// The app.config sections (`[fn_qradar_advisor]`, `[fn_qradar_integration]`) that point the
     /// integrations or our runtime at this emulation served at `host` (e.g.
     /// `http://127.0.0.1:40123`). `verify_cert` is written as given (`false`, `true` or a CA
-    /// file). Polling is fast, since the emulation's analyses finish after a few polls.
+    /// file). The polling keys are whole seconds: the integration reads them with `int()`.
     pub fn app_config(&self, host: &str, verify_cert: &str) -> String {
         let s = &self.scenario;
         format!(
@@ -113,7 +113,7 @@ impl EmulatedQradar {
              qradar_cafm_app_id = {}\n\
              verify_cert = {verify_cert}\n\
              offense_analysis_timeout = 60\n\
-             offense_analysis_period = 0.1\n\
+             offense_analysis_period = 1\n\
              \n\
              [fn_qradar_integration]\n\
              host = {host}\n\
