@@ -12,3 +12,4 @@ mod plan;
 mod res;
 mod show;
 mod soar;
+mod qradar;
