@@ -717,6 +717,8 @@ async fn delete_type(
                 .find_object(org, Kind::Types, &name)?
                 .ok_or_else(|| not_found(Kind::Types, &name))?;
             delete_checked(s, org, &t)?;
+            // As on SOAR, the table's data goes with it.
+            s.delete_table_rows(org, &t.api_name)?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await

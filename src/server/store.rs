@@ -850,6 +850,14 @@ impl Store {
         )? > 0)
     }
 
+    /// Drop every row of a data table (the table itself is gone).
+    pub fn delete_table_rows(&self, org: OrgId, table: &str) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM table_rows WHERE org_id = ?1 AND table_name = ?2",
+            params![org.0, table],
+        )?)
+    }
+
     /// Insert a task; `make` receives the new id and returns the body to store.
     pub fn insert_task(
         &mut self,
