@@ -74,6 +74,21 @@ fn send(req: ureq::Request, body: Option<&Value>) -> Answer {
     }
 }
 
+fn send_raw(req: ureq::Request, body: &str) -> Answer {
+    let resp = match req.send_string(body) {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("transport error: {e}"),
+    };
+    let status = resp.status();
+    let body = serde_json::from_str(&resp.into_string().unwrap()).unwrap_or(Value::Null);
+    Answer {
+        status,
+        body,
+        set_cookie: None,
+    }
+}
+
 impl Org {
     fn start() -> Org {
         let dir = tempfile::tempdir().unwrap();
@@ -570,6 +585,65 @@ fn types_and_fields_endpoints() {
     assert_eq!(names(&inputs, "name"), ["test_input"]);
     let dests = org.expect(200, "GET", "/rest/orgs/{org}/message_destinations", None);
     assert_eq!(names(&dests["entities"], "programmatic_name"), ["fn_test"]);
+
+    // The post-import step of IBM's tools: GET the destination, PUT it back with the key's
+    // handle appended to api_keys.
+    let handle = org.expect(200, "GET", "/rest/session", None)["api_key_handle"].clone();
+    let path = format!(
+        "/rest/orgs/{{org}}/message_destinations/{}",
+        dests["entities"][0]["id"]
+    );
+    let mut dest = org.expect(200, "GET", &path, None);
+    dest["api_keys"] = json!([handle]);
+    org.expect(200, "PUT", &path, Some(&dest));
+    assert_eq!(
+        org.expect(200, "GET", &path, None)["api_keys"],
+        json!([handle])
+    );
+    dest["programmatic_name"] = json!("renamed");
+    org.expect(400, "PUT", &path, Some(&dest));
+}
+
+#[test]
+fn malformed_requests_get_json_errors() {
+    let org = Org::start();
+    let a = org.call("GET", "/rest/orgs/{org}/no_such_thing", None);
+    assert_eq!(a.status, 404);
+    assert_eq!(a.body["success"], false);
+    let a = org.call(
+        "POST",
+        "/rest/orgs/{org}/configurations/imports",
+        Some(&json!([1, 2])),
+    );
+    assert_eq!(a.status, 400, "{}", a.body);
+    let a = org.call(
+        "POST",
+        "/rest/orgs/{org}/configurations/imports",
+        Some(&json!({"functions": [{"name": null}]})),
+    );
+    assert_eq!(a.status, 400);
+    assert!(
+        a.body["message"].as_str().unwrap().contains("/functions/0"),
+        "{}",
+        a.body
+    );
+    org.expect(
+        404,
+        "GET",
+        "/rest/orgs/{org}/configurations/imports/999",
+        None,
+    );
+    let mut req = org
+        .agent
+        .post(&org.url("/rest/orgs/{org}/incidents"))
+        .set("Authorization", &org.auth);
+    req = req.set("Content-Type", "application/json");
+    let a = send_raw(req, "{not json");
+    assert_eq!(a.status, 400);
+    assert!(a.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("not valid JSON"));
 }
 
 #[test]
