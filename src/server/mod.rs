@@ -52,6 +52,36 @@ pub const ADMIN_EMAIL: &str = "admin@example.com";
 
 /// An add-on to the reference org: more routes on the same server and state, and more
 /// app.config sections for `--write-config`.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use axum::{extract::{Path, State}, routing::post, Json, Router};
+/// use respack::server::{ApiError, AppState, Caller, Extension, OrgId};
+///
+/// struct Invocations;
+///
+/// async fn invoke(
+///     State(state): State<AppState>,
+///     caller: Caller,
+///     Path((org, inc)): Path<(i64, i64)>,
+/// ) -> Result<Json<serde_json::Value>, ApiError> {
+///     let org = caller.check_org(OrgId(org))?;
+///     state
+///         .with_store(move |s| Ok(Json(serde_json::json!({"org": org, "incident": inc}))))
+///         .await
+/// }
+///
+/// impl Extension for Invocations {
+///     fn routes(&self, state: AppState) -> Router {
+///         Router::new()
+///             .route("/rest/orgs/{org}/incidents/{inc}/action_invocations", post(invoke))
+///             .with_state(state)
+///     }
+/// }
+///
+/// let mut opts = respack::server::Options::new("/tmp/org.db");
+/// opts.extensions.push(Arc::new(Invocations));
+/// ```
 pub trait Extension: Send + Sync {
     /// Routes merged into the server's router. Handlers can take [`Caller`] (authentication as
     /// for every other route) and use [`AppState::with_store`].
@@ -130,7 +160,9 @@ fn write_atomic(path: &Path, text: &str, what: &'static str) -> Result<(), Serve
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    // tempfile's own error names its random file; the folder is what the user must fix.
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| io(std::io::Error::from(e.kind())))?;
     tmp.write_all(text.as_bytes()).map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
