@@ -13,3 +13,4 @@ mod res;
 mod show;
 mod soar;
 mod qradar;
+mod serve;
