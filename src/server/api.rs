@@ -421,11 +421,24 @@ fn builtin_type_id(name: &str) -> Option<i64> {
 /// How an object is shown by the REST endpoints (functions get their derived back-references;
 /// rules in the default handle format name their object type and destinations by id).
 fn view(store: &Store, org: OrgId, o: &StoredObject, names: bool) -> Result<Value, ApiError> {
+    let workflows = if o.kind == Kind::Functions {
+        store.objects(org, Kind::Workflows)?
+    } else {
+        vec![]
+    };
+    view_with(store, org, o, names, &export::Callers::new(&workflows))
+}
+
+/// [`view`] with the workflow callers read once by the caller, for lists.
+fn view_with(
+    store: &Store,
+    org: OrgId,
+    o: &StoredObject,
+    names: bool,
+    callers: &export::Callers,
+) -> Result<Value, ApiError> {
     match o.kind {
-        Kind::Functions => {
-            let workflows = store.objects(org, Kind::Workflows)?;
-            Ok(export::function_view(o, &workflows))
-        }
+        Kind::Functions => Ok(export::function_view(o, callers)),
         Kind::Actions if !names => {
             let mut body = o.body.clone();
             if let Some(ot) = body
@@ -476,10 +489,16 @@ async fn list_objects(
     let names = names_format(&q);
     state
         .with_store(move |s| {
+            let workflows = if kind == Kind::Functions {
+                s.objects(org, Kind::Workflows)?
+            } else {
+                vec![]
+            };
+            let callers = export::Callers::new(&workflows);
             let entities = s
                 .objects(org, kind)?
                 .iter()
-                .map(|o| view(s, org, o, names))
+                .map(|o| view_with(s, org, o, names, &callers))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Json(json!({ "entities": entities })))
         })

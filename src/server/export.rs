@@ -16,42 +16,59 @@ pub fn server_version() -> Value {
     })
 }
 
-/// `functions[].workflows`: the workflows whose XML calls `function_uuid`.
-pub fn function_back_references(function_uuid: Option<&str>, workflows: &[StoredObject]) -> Value {
-    let Some(fu) = function_uuid else {
-        return json!([]);
-    };
-    let refs: Vec<Value> = workflows
-        .iter()
-        .filter(|w| {
-            w.body
-                .pointer("/content/xml")
-                .and_then(Value::as_str)
-                .is_some_and(|xml| xml_steps(xml).functions.iter().any(|u| u == fu))
-        })
-        .map(|w| {
-            json!({
-                "actions": [],
-                "description": w.body.get("description").cloned().unwrap_or(Value::Null),
-                "name": w.body.get("name").cloned().unwrap_or(Value::Null),
-                "object_type": w.body.get("object_type").cloned().unwrap_or(Value::Null),
-                "programmatic_name": w.api_name,
-                "tags": [],
-                "uuid": null,
-                "workflow_id": w.id,
+/// Which workflows call which function, from one read of every workflow's XML: an export or a
+/// function GET reads each workflow once, not once per function.
+pub struct Callers<'a> {
+    by_function: std::collections::BTreeMap<String, Vec<&'a StoredObject>>,
+}
+
+impl<'a> Callers<'a> {
+    pub fn new(workflows: &'a [StoredObject]) -> Self {
+        let mut by_function: std::collections::BTreeMap<String, Vec<&'a StoredObject>> =
+            Default::default();
+        for w in workflows {
+            let Some(xml) = w.body.pointer("/content/xml").and_then(Value::as_str) else {
+                continue;
+            };
+            for f in xml_steps(xml).functions {
+                by_function.entry(f).or_default().push(w);
+            }
+        }
+        Callers { by_function }
+    }
+
+    /// `functions[].workflows`: the workflows whose XML calls `function_uuid`.
+    fn back_references(&self, function_uuid: Option<&str>) -> Value {
+        let callers = function_uuid
+            .and_then(|u| self.by_function.get(u))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let refs: Vec<Value> = callers
+            .iter()
+            .map(|w| {
+                json!({
+                    "actions": [],
+                    "description": w.body.get("description").cloned().unwrap_or(Value::Null),
+                    "name": w.body.get("name").cloned().unwrap_or(Value::Null),
+                    "object_type": w.body.get("object_type").cloned().unwrap_or(Value::Null),
+                    "programmatic_name": w.api_name,
+                    "tags": [],
+                    "uuid": null,
+                    "workflow_id": w.id,
+                })
             })
-        })
-        .collect();
-    Value::Array(refs)
+            .collect();
+        Value::Array(refs)
+    }
 }
 
 /// A function as the org shows it: its stored body plus the derived `workflows`.
-pub fn function_view(f: &StoredObject, workflows: &[StoredObject]) -> Value {
+pub fn function_view(f: &StoredObject, callers: &Callers) -> Value {
     let mut body = f.body.clone();
     if let Some(m) = body.as_object_mut() {
         m.insert(
             "workflows".into(),
-            function_back_references(f.uuid.as_deref(), workflows),
+            callers.back_references(f.uuid.as_deref()),
         );
     }
     body
@@ -79,12 +96,13 @@ pub fn export(store: &Store, org: OrgId, id: i64, date: i64) -> Result<Value, St
         out.insert(key.into(), Value::Null);
     }
     let workflows = store.objects(org, Kind::Workflows)?;
+    let callers = Callers::new(&workflows);
     for kind in Kind::ALL {
         let objects = store.objects(org, kind)?;
         let list: Vec<Value> = objects
             .iter()
             .map(|o| match kind {
-                Kind::Functions => function_view(o, &workflows),
+                Kind::Functions => function_view(o, &callers),
                 Kind::Types => {
                     // Exports carry data tables with a null id (their columns keep the
                     // table's server id as type_id).

@@ -370,44 +370,20 @@ pub struct XmlSteps {
     pub called_workflows: Vec<String>,
 }
 
-/// The calls a workflow (or playbook) XML makes.
-///
-/// A minimal private extraction: it only reads the `resilient:function`, `resilient:script`,
-/// `resilient:automaticTask` and `callActivity` elements (res-format.md §1.5). The lead switches
-/// this to `crate::res::bpmn` once the BPMN model lands; until then unparsable XML simply yields
-/// what was read before the error.
+/// The calls a workflow (or playbook) XML makes, read with [`crate::res::bpmn`]. XML that does
+/// not parse calls nothing (the importer reports it separately).
 pub fn xml_steps(xml: &str) -> XmlSteps {
-    use quick_xml::events::Event;
-    let mut steps = XmlSteps::default();
-    let mut reader = quick_xml::Reader::from_str(xml);
-    loop {
-        let e = match reader.read_event() {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => e,
-            Ok(Event::Eof) | Err(_) => break,
-            Ok(_) => continue,
-        };
-        let qname = e.name();
-        let local = qname.local_name();
-        let prefix = qname.prefix().map(|p| p.as_ref().to_vec());
-        let resilient = prefix.as_deref() == Some(b"resilient".as_slice());
-        let attr = |name: &[u8]| -> Option<String> {
-            e.attributes()
-                .flatten()
-                .find(|a| a.key.as_ref() == name)
-                .and_then(|a| a.unescape_value().ok().map(|v| v.trim().to_string()))
-                .filter(|v| !v.is_empty())
-        };
-        match local.as_ref() {
-            b"function" if resilient => steps.functions.extend(attr(b"uuid")),
-            b"script" if resilient => steps.scripts.extend(attr(b"uuid")),
-            b"automaticTask" if resilient => steps.tasks.extend(attr(b"programmaticName")),
-            b"callActivity" if attr(b"resilient:type").is_none() => {
-                steps.called_workflows.extend(attr(b"calledElement"))
-            }
-            _ => {}
-        }
+    let Ok(process) = crate::res::bpmn::Process::parse(xml) else {
+        return XmlSteps::default();
+    };
+    let owned =
+        |set: std::collections::BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
+    XmlSteps {
+        functions: owned(process.referenced_function_uuids()),
+        scripts: owned(process.script_uuids()),
+        tasks: process.tasks().map(|(name, _)| name.to_string()).collect(),
+        called_workflows: owned(process.called_workflows()),
     }
-    steps
 }
 
 #[cfg(test)]
