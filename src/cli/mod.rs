@@ -17,6 +17,7 @@ mod install;
 mod run;
 mod serve;
 mod show;
+mod tables;
 mod uninstall;
 mod validate;
 

@@ -9,6 +9,7 @@ mod dispatch;
 pub mod engine;
 pub mod mitre;
 pub mod qradar;
+pub mod setup;
 mod shim;
 
 pub use dispatch::Runtime;
