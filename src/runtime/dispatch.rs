@@ -18,6 +18,8 @@ use crate::res::FunctionName;
 pub struct Runtime {
     /// ATT&CK for the MITRE functions; `None` makes them fail with a message naming `--bundle`.
     pub attack: Option<Arc<Index>>,
+    /// Why `attack` is `None`, when it is known (said in the functions' error).
+    pub attack_unavailable: Option<String>,
     /// Which MITRE integration generation to answer as.
     pub mitre_api: mitre::Api,
     /// `[fn_qradar_advisor]` and `[fn_qradar_integration]`; `None` makes the QRadar functions
@@ -46,10 +48,17 @@ impl FunctionRuntime for Runtime {
         }
         if name == mitre::TACTIC_FUNCTION || name == mitre::TECHNIQUE_FUNCTION {
             let Some(index) = &self.attack else {
+                let why = self
+                    .attack_unavailable
+                    .as_deref()
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default();
                 return Err(FunctionError::new(
                     name,
-                    "no MITRE ATT&CK data: give the runtime a STIX bundle (--bundle FILE) or a \
-                     reachable TAXII server",
+                    format!(
+                        "no MITRE ATT&CK data{why}: give the runtime a STIX bundle (--bundle FILE) \
+                         or a reachable TAXII server"
+                    ),
                 ));
             };
             return mitre::call(self.mitre_api, name, index, inputs);

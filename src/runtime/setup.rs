@@ -51,22 +51,34 @@ impl QradarSpec {
     pub fn builtin() -> QradarSpec {
         QradarSpec::Scenario {
             scenario: Box::new(Scenario::builtin()),
-            name: "built-in scenario 'readme' (the package README's story)".into(),
+            name: BUILTIN_SCENARIO.into(),
         }
     }
 
     /// `builtin` or a scenario file.
     pub fn scenario(arg: &str) -> Result<QradarSpec, SetupError> {
-        if arg == "builtin" {
-            return Ok(QradarSpec::builtin());
-        }
-        let path = Path::new(arg);
+        let (scenario, name) = load_scenario(arg)?;
         Ok(QradarSpec::Scenario {
-            scenario: Box::new(Scenario::load(path)?),
-            name: format!("scenario {}", path.display()),
+            scenario: Box::new(scenario),
+            name,
         })
     }
 }
+
+/// The scenario `arg` names (`builtin` or a file), and a phrase saying which it is.
+pub fn load_scenario(arg: &str) -> Result<(Scenario, String), SetupError> {
+    if arg == "builtin" {
+        return Ok((Scenario::builtin(), BUILTIN_SCENARIO.to_string()));
+    }
+    let path = Path::new(arg);
+    Ok((
+        Scenario::load(path)?,
+        format!("scenario {}", path.display()),
+    ))
+}
+
+/// How the built-in scenario is named in output.
+pub const BUILTIN_SCENARIO: &str = "built-in scenario 'readme' (the package README's story)";
 
 /// Why the runtime could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +189,7 @@ pub fn assemble(spec: &Spec) -> Result<Assembled, SetupError> {
     Ok(Assembled {
         runtime: Runtime {
             attack: Some(index),
+            attack_unavailable: None,
             mitre_api: api,
             qradar: Some(qradar),
         },

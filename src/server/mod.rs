@@ -21,6 +21,7 @@
 //! import) and [`incidents`]; the import rules (matching by uuid and API name, refusals) in
 //! [`import`].
 
+pub mod actions;
 pub mod api;
 pub mod emulated;
 pub mod error;
@@ -288,7 +289,9 @@ pub fn start(opts: Options) -> Result<RunningServer, ServerError> {
     let info = ServerInfo { addr };
 
     let state = AppState::new(Arc::new(Mutex::new(store)), info.clone());
-    let mut app = api::routes(state.clone()).merge(incidents::routes(state.clone()));
+    let mut app = api::routes(state.clone())
+        .merge(incidents::routes(state.clone()))
+        .merge(actions::routes(state.clone()));
     for ext in &opts.extensions {
         app = app.merge(ext.routes(state.clone()));
     }

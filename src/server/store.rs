@@ -151,6 +151,12 @@ CREATE TABLE IF NOT EXISTS tasks (
     org_id INTEGER NOT NULL REFERENCES orgs(id),
     incident_id INTEGER NOT NULL REFERENCES incidents(id),
     body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS incident_items (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL);
 "#;
 
 /// An org as the session and org endpoints describe it.
@@ -774,6 +780,10 @@ impl Store {
                 "DELETE FROM tasks WHERE org_id = ?1 AND incident_id = ?2",
                 params![org.0, id.0],
             )?;
+            tx.tx.execute(
+                "DELETE FROM incident_items WHERE org_id = ?1 AND incident_id = ?2",
+                params![org.0, id.0],
+            )?;
             Ok::<_, StoreError>(
                 tx.tx.execute(
                     "DELETE FROM incidents WHERE org_id = ?1 AND id = ?2",
@@ -903,6 +913,71 @@ impl Store {
             .optional()?;
         body.map(|b| parse_json(format!("task {id}"), &b))
             .transpose()
+    }
+}
+
+// ---- artifacts and notes (incident items) ----------------------------------------------------
+
+/// What else an incident holds besides rows and tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Artifact,
+    /// A note (SOAR's REST API calls them comments).
+    Comment,
+}
+
+impl ItemKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Artifact => "artifact",
+            ItemKind::Comment => "comment",
+        }
+    }
+}
+
+impl Store {
+    /// Insert an artifact or note; `make` receives the new id and returns the body to store.
+    pub fn insert_item(
+        &mut self,
+        org: OrgId,
+        incident: IncidentId,
+        kind: ItemKind,
+        make: impl FnOnce(i64) -> Value,
+    ) -> Result<Value, StoreError> {
+        self.transaction(|tx| {
+            tx.tx.execute(
+                "INSERT INTO incident_items (org_id, incident_id, kind, body) VALUES (?1, ?2, ?3, '{}')",
+                params![org.0, incident.0, kind.as_str()],
+            )?;
+            let id = tx.tx.last_insert_rowid();
+            let body = make(id);
+            tx.tx.execute(
+                "UPDATE incident_items SET body = ?2 WHERE id = ?1",
+                params![id, body.to_string()],
+            )?;
+            Ok::<_, StoreError>(body)
+        })
+    }
+
+    /// The incident's artifacts or notes, oldest first.
+    pub fn items(
+        &self,
+        org: OrgId,
+        incident: IncidentId,
+        kind: ItemKind,
+    ) -> Result<Vec<Value>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT id, body FROM incident_items
+             WHERE org_id = ?1 AND incident_id = ?2 AND kind = ?3 ORDER BY id",
+        )?;
+        let rows: Vec<(i64, String)> = st
+            .query_map(params![org.0, incident.0, kind.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(id, b)| parse_json(format!("{} {id}", kind.as_str()), &b))
+            .collect()
     }
 }
 
