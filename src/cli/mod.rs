@@ -17,7 +17,6 @@ mod install;
 mod run;
 mod serve;
 mod show;
-mod tables;
 mod uninstall;
 mod validate;
 

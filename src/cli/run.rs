@@ -19,13 +19,13 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use super::tables::{render_task, TableDef};
 use super::{print_json, CmdError, CmdResult, Exit, Format};
 use crate::attack::CachePolicy;
 use crate::res::{ResFile, WorkflowName};
 use crate::runtime::engine::{Context, Engine, EngineError, Failure, Outcome};
 use crate::runtime::mitre::Api;
 use crate::runtime::setup::{self, AttackSpec, QradarSpec, Spec};
+use crate::runtime::ui::{one_line, render_task, TableDef};
 
 /// The workflows and tables the stories use (API names, as in the package and its dependencies).
 pub const OFFENSE_WORKFLOW: &str = "qradar_advisor_offense_analysis_mitre";
@@ -481,10 +481,10 @@ impl<'a> Story<'a> {
 /// An input value on one line: strings as they are, selects by label.
 fn short_value(v: &Value) -> String {
     match v {
-        Value::String(s) => super::tables::one_line(s, 60),
+        Value::String(s) => one_line(s, 60),
         Value::Object(o) if o.contains_key("name") => {
             o.get("name").map(short_value).unwrap_or_default()
         }
-        other => super::tables::one_line(&other.to_string(), 60),
+        other => one_line(&other.to_string(), 60),
     }
 }

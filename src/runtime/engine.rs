@@ -330,6 +330,9 @@ pub enum EngineError {
     #[error("workflow scripts run in python3, and `{program}` was not found")]
     PythonMissing { program: String },
 
+    #[error("workflow scripts run in python3, and `{program}` cannot run them: {reason}")]
+    PythonUnusable { program: String, reason: String },
+
     #[error("{at}, {script}: could not start `{program}`: {source}")]
     PythonSpawn {
         at: At,
@@ -367,7 +370,7 @@ impl Help for EngineError {
                 "install python3 (3.6 or newer), or set RESPACK_PYTHON to a python3 interpreter"
                     .into(),
             ),
-            EngineError::PythonFailed { .. } => {
+            EngineError::PythonFailed { .. } | EngineError::PythonUnusable { .. } => {
                 Some("the shim needs python3 3.6 or newer; set RESPACK_PYTHON to pick one".into())
             }
             EngineError::NoWorkflow { .. } => {
@@ -379,6 +382,30 @@ impl Help for EngineError {
             ),
             _ => None,
         }
+    }
+}
+
+/// The interpreter the engine would run scripts with and its version, or the error a run
+/// would stop with (python3 missing or too old), so that callers can check before starting.
+pub fn check_python() -> Result<(String, String), EngineError> {
+    let program = shim::python_program();
+    match shim::python_version(&program) {
+        Ok(version) => Ok((program, version)),
+        Err(ShimFailure::NotFound { program }) => Err(EngineError::PythonMissing { program }),
+        Err(ShimFailure::Spawn { program, source }) => Err(EngineError::PythonUnusable {
+            program,
+            reason: source.to_string(),
+        }),
+        Err(ShimFailure::NoAnswer {
+            program, stderr, ..
+        }) => Err(EngineError::PythonUnusable {
+            program,
+            reason: stderr,
+        }),
+        Err(ShimFailure::Timeout { seconds }) => Err(EngineError::PythonUnusable {
+            program,
+            reason: format!("no answer in {seconds} s"),
+        }),
     }
 }
 

@@ -244,3 +244,33 @@ fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.trim_end().lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+/// The interpreter's version (`3.11.7`), or why it cannot run the shim (not found, or older
+/// than 3.6, whose ordered dicts keep rows and cells in the order scripts write them).
+pub fn python_version(program: &str) -> Result<String, ShimFailure> {
+    let out = Command::new(program)
+        .args([
+            "-I",
+            "-c",
+            "import sys; assert sys.version_info >= (3, 6), 'python 3.6 or newer is needed'; print('%d.%d.%d' % sys.version_info[:3])",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ShimFailure::NotFound {
+                program: program.to_string(),
+            },
+            _ => ShimFailure::Spawn {
+                program: program.to_string(),
+                source,
+            },
+        })?;
+    if !out.status.success() {
+        return Err(ShimFailure::NoAnswer {
+            program: program.to_string(),
+            status: out.status.to_string(),
+            stderr: last_lines(&String::from_utf8_lossy(&out.stderr), 3),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

@@ -1018,6 +1018,32 @@ impl Client {
         let v = self.get_value(&path)?;
         entities(v, &path)
     }
+
+    /// Add an artifact (`{"type": "IP Address", "value": ...}`) to an incident.
+    pub fn add_artifact(&self, incident: IncidentId, artifact: &Value) -> Result<Value, SoarError> {
+        let path = self.org_path(&format!("/incidents/{incident}/artifacts"));
+        self.wire
+            .send(Method::Post, &path, Some(artifact), Retry::No)
+    }
+
+    /// The incident's notes.
+    pub fn comments(&self, incident: IncidentId) -> Result<Vec<Value>, SoarError> {
+        let path = self.org_path(&format!("/incidents/{incident}/comments"));
+        let v = self.get_value(&path)?;
+        entities(v, &path)
+    }
+
+    /// Start a manual rule (menu item) on the incident or one of its objects:
+    /// `{"action_id": <id or name>, "properties": {...}, "artifact_id"?, "row_id"?}`.
+    pub fn invoke_action(
+        &self,
+        incident: IncidentId,
+        invocation: &Value,
+    ) -> Result<Value, SoarError> {
+        let path = self.org_path(&format!("/incidents/{incident}/action_invocations"));
+        self.wire
+            .send(Method::Post, &path, Some(invocation), Retry::No)
+    }
 }
 
 /// A list answer: `{"entities": [...]}`, or a bare array.

@@ -1,13 +1,14 @@
 //! Data tables and tasks printed the way the SOAR UI shows them: columns by display label in
-//! the table's column order, rich text as text. Shared by `respack run` and `respack demo`.
+//! the table's column order, rich text as text. `respack run` prints what the engine returned,
+//! `respack demo` what the reference org's REST API gives back.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use super::engine::{html_to_text, Text};
 use crate::res::{DataTable, ResFile};
-use crate::runtime::engine::{html_to_text, Text};
 
 /// Cells longer than this are cut in text tables (JSON output has them whole).
 pub const MAX_CELL: usize = 48;
