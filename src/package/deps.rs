@@ -40,6 +40,63 @@ pub struct Integration {
     pub rules: &'static [&'static RuleDef],
 }
 
+/// One object of an integration, identified as [`crate::res::Kind`] identifies objects.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DependencyObject {
+    pub kind: crate::res::Kind,
+    /// The member [`crate::res::Kind::api_name_key`] names: a function's name, a field's
+    /// `export_key` (`__function/<name>`, `incident/<name>`), a destination's programmatic name,
+    /// a data table's type name.
+    pub api_name: String,
+    pub uuid: String,
+}
+
+impl Integration {
+    /// The functions, their input fields, the message destinations, the data tables and the
+    /// incident fields the package needs from this integration (not its own workflows and rules,
+    /// which only the seed carries), in that order.
+    pub fn objects(&self) -> Vec<DependencyObject> {
+        use crate::res::Kind;
+        let mut out = Vec::new();
+        for f in self.functions {
+            out.push(DependencyObject {
+                kind: Kind::Function,
+                api_name: f.name.to_owned(),
+                uuid: f.uuid.to_owned(),
+            });
+            for i in f.inputs {
+                out.push(DependencyObject {
+                    kind: Kind::Field,
+                    api_name: format!("__function/{}", i.name),
+                    uuid: i.uuid.to_owned(),
+                });
+            }
+        }
+        for d in self.destinations {
+            out.push(DependencyObject {
+                kind: Kind::MessageDestination,
+                api_name: d.programmatic_name.to_owned(),
+                uuid: d.uuid.to_owned(),
+            });
+        }
+        for t in self.tables {
+            out.push(DependencyObject {
+                kind: Kind::DataTable,
+                api_name: t.type_name.to_owned(),
+                uuid: t.uuid(),
+            });
+        }
+        for f in self.incident_fields {
+            out.push(DependencyObject {
+                kind: Kind::Field,
+                api_name: format!("incident/{}", f.name),
+                uuid: f.uuid.to_owned(),
+            });
+        }
+        out
+    }
+}
+
 /// The integrations the package depends on: QRadar Advisor, MITRE, QRadar (optional).
 pub fn dependencies() -> [&'static Integration; 3] {
     [&QRADAR_ADVISOR, &MITRE, &QRADAR]

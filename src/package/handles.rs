@@ -5,7 +5,7 @@
 //! `&'static SelectValueDef`, a rule holds `&'static WorkflowDef`: a reference to an object that
 //! does not exist does not compile. What the type system cannot say (a select value belongs to
 //! *its* input, an input belongs to the step's function, a rule and its workflows run on the same
-//! object) is checked by the unit tests of [`super::build`].
+//! object) is checked by the package's unit tests.
 //!
 //! Owned objects have no uuid written here: [`UuidOf::V5`] derives it from a fixed namespace and
 //! `"<kind>/<api name>"`, so that every build gives the same uuid and the name alone decides it.

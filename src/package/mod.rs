@@ -1,6 +1,6 @@
 //! The "QRadar Advisor and MITRE ATT&CK" package (`qraw_mitre.res`) as typed definitions.
 //!
-//! - [`owned`]: the package's own objects (two rules, two workflows, the data table
+//! - [`mod@owned`]: the package's own objects (two rules, two workflows, the data table
 //!   `mitre_attack_of_artifact`), which install creates and uninstall removes;
 //! - [`deps`]: the dependency integrations' objects the package refers to (QRadar Advisor 2.0,
 //!   MITRE 1.0, QRadar 2.0 optional), with their real uuids;
@@ -22,7 +22,7 @@ mod build;
 use crate::res::{Kind, ObjectUuid, ResFile};
 
 pub use build::{step_body, workflow_xml, INTERNAL_FIELD_UUID, INTERNAL_INCIDENT_TYPE_UUID};
-pub use deps::{dependencies, Integration};
+pub use deps::{dependencies, DependencyObject, Integration};
 
 /// The admin's guide shipped at the root of `resqrawmitre.tar` (`package/README.md`).
 pub const ADMIN_README: &str = include_str!("../../package/README.md");

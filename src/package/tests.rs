@@ -317,3 +317,27 @@ fn export_date_follows_source_date_epoch() {
     let res = resource_file(export_date_ms(Some(1)));
     assert_eq!(res.export_date.get(), Some(&1000));
 }
+
+#[test]
+fn dependency_objects_are_in_the_seed_and_never_owned() {
+    let seed = integrations_seed();
+    let mut count = 0;
+    for integration in dependencies() {
+        for o in integration.objects() {
+            let found = seed[o.kind.list_key()].as_array().unwrap().iter().any(|x| {
+                o.kind.api_name(x) == Some(o.api_name.as_str()) && x["uuid"] == o.uuid.as_str()
+            });
+            assert!(found, "{} {:?} is not in the seed", integration.name, o);
+            assert!(!owns(o.kind, &o.api_name));
+            count += 1;
+        }
+    }
+    // 5 functions, 10 inputs, 3 destinations, 3 tables, 1 incident field.
+    assert_eq!(count, 22);
+    let optional: Vec<&str> = dependencies()
+        .iter()
+        .filter(|i| !i.required)
+        .map(|i| i.package)
+        .collect();
+    assert_eq!(optional, ["fn_qradar_integration"]);
+}
