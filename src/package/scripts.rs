@@ -1,6 +1,19 @@
 //! The workflow scripts: python3 files under `templates/scripts/`, embedded in the binary so that
 //! `respack build` works from any directory. They are real files so they can be linted, compiled
 //! and run (the tests below run each one against a small fake of SOAR's script environment).
+//!
+//! What the scripts rely on from SOAR's python3 script environment: `incident.properties.<field>`,
+//! `row.<column>` (data-table workflows), `artifact.value`, `workflow.properties.<result_name>`
+//! and `results` (read with `in` and `[...]`, so plain dicts work), `inputs.<input> = ...`,
+//! `helper.createRichText(html)`, `incident.addNote(text)`, `incident.addTask(title, phase,
+//! instructions)`, and rows written only as `r = incident.addRow("<table>")` then
+//! `r["<column>"] = value`, the one form the validator reads. No imports.
+//!
+//! When there is nothing to look up — QRadar Advisor found no observables (`insights ==
+//! {"status_code": 404}`), related the offense to no tactic, or has no mapping for the rule
+//! (`tactics == {}`) — the MITRE step's pre-processing script raises `ValueError` with a sentence
+//! saying so: the workflow stops with that message and writes no rows, instead of calling MITRE
+//! with an empty input (which MITRE 1.0 answers with an opaque error).
 
 use super::handles::ScriptDef;
 
