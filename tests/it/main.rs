@@ -5,4 +5,5 @@
 
 mod util;
 
+mod attack;
 mod cli;
