@@ -98,6 +98,15 @@ macro_rules! idx {
             fn at(self) -> usize {
                 self.0 as usize
             }
+            /// The position as a number (for the cache codec).
+            #[allow(dead_code)]
+            pub(crate) fn raw(self) -> u32 {
+                self.0
+            }
+            #[allow(dead_code)]
+            pub(crate) fn from_raw(n: u32) -> Self {
+                $name(n)
+            }
         }
     };
 }
@@ -264,6 +273,45 @@ pub struct IndexData {
     pub strategies: Vec<DetectionStrategy>,
     /// Where the data came from (file path or TAXII URL), for messages.
     pub origin: String,
+}
+
+impl IndexData {
+    /// Check that every position points inside its vector, so that data read back from a
+    /// cache file can never make a lookup index out of bounds.
+    pub fn validate(&self) -> Result<(), String> {
+        let (nt, nm, ns) = (
+            self.techniques.len(),
+            self.mitigations.len(),
+            self.strategies.len(),
+        );
+        for t in &self.techniques {
+            let techs = t
+                .parent
+                .iter()
+                .chain(t.revoked_by.iter())
+                .chain(t.subtechniques.iter());
+            for x in techs {
+                if x.at() >= nt {
+                    return Err(format!(
+                        "{}: technique position {} out of range",
+                        t.stix_id, x.0
+                    ));
+                }
+            }
+            for l in &t.mitigations {
+                if l.mitigation.at() >= nm {
+                    return Err(format!("{}: mitigation position out of range", t.stix_id));
+                }
+            }
+            if t.detection_strategy.is_some_and(|s| s.at() >= ns) {
+                return Err(format!(
+                    "{}: detection strategy position out of range",
+                    t.stix_id
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Options of a lookup.
