@@ -36,7 +36,7 @@ mit = [o for o in objs if o["type"] == "relationship" and o.get("relationship_ty
 print(len(techs), len(mit))
 PY
 
-cat >"$WORK/mitreattack.py" <<'PY'
+cat >"$WORK/with_mitreattack.py" <<'PY'
 import sys
 from mitreattack.stix20 import MitreAttackData
 d = MitreAttackData(stix_filepath=sys.argv[1])
@@ -45,21 +45,27 @@ links = sum(len(d.get_mitigations_mitigating_technique(t.id)) for t in techs)
 print(len(techs), links)
 PY
 
-# median wall seconds over N runs after one warm-up, and the largest peak RSS seen (MiB)
+# Median wall time over N runs after one warm-up, and the largest peak RSS of those runs
+# (ru_maxrss of each child process, as /usr/bin/time -v reports it).
 measure() {
   local label=$1; shift
-  "$@" >/dev/null 2>&1 || { echo "$label: command failed: $*"; return 1; }
-  local times=() peak=0
-  for _ in $(seq "$N"); do
-    local out
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-    times+=("${out% *}")
-    local kb=${out#* }
-    [ "$kb" -gt "$peak" ] && peak=$kb
-  done
-  local median
-  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  printf '| %-46s | %8s s | %6d MiB |\n' "$label" "$median" $((peak / 1024))
+  python3 - "$N" "$label" "$@" <<'PY'
+import os, statistics, subprocess, sys, time
+n, label, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+warm = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+if warm.returncode != 0:
+    sys.exit(f"{label}: command failed ({warm.returncode}): {warm.stderr.decode()[-500:]}")
+times, peak = [], 0
+for _ in range(n):
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    times.append(time.perf_counter() - t)
+    peak = max(peak, ru.ru_maxrss)
+wall = statistics.median(times)
+shown = f"{wall * 1000:.1f} ms" if wall < 1 else f"{wall:.2f} s"
+print(f"| {label:<44} | {shown:>9} | {peak / 1024:6.0f} MiB |")
+PY
 }
 
 echo "bundle: $B ($(nproc) CPUs, $(uname -m)); N=$N runs per case, median wall, max peak RSS"
@@ -75,7 +81,7 @@ if [ -z "${SKIP_MITREATTACK:-}" ]; then
     python3 -m venv "$VENV" && "$VENV/bin/pip" install -q mitreattack-python==6.3.1 >"$WORK/pip.log" 2>&1 \
       || { tail -5 "$WORK/pip.log"; echo "pip install mitreattack-python failed"; exit 1; }
   fi
-  measure "mitreattack-python 6.3.1 (plain .json)" "$VENV/bin/python" "$WORK/mitreattack.py" "$WORK/enterprise-attack-18.1.json"
+  measure "mitreattack-python 6.3.1 (plain .json)" "$VENV/bin/python" "$WORK/with_mitreattack.py" "$WORK/enterprise-attack-18.1.json"
 fi
 echo
 echo "In-process (the index already open, as the workflow engine holds it):"

@@ -339,11 +339,14 @@ pub struct Index {
     technique_keys: HashMap<String, Vec<TechniqueIdx>>,
     /// Techniques of each tactic, sorted by ATT&CK id (sub-techniques right after their parent).
     tactic_techniques: Vec<Vec<TechniqueIdx>>,
+    /// Derived detection texts, built on first use (most lookups touch few techniques).
+    detections: Vec<std::sync::OnceLock<String>>,
 }
 
 impl Index {
     /// Derive the lookup tables from the data (after a build or a cache load).
     pub fn from_data(data: IndexData) -> Index {
+        let n_techniques = data.techniques.len();
         let mut tactic_keys: HashMap<String, Vec<TacticIdx>> = HashMap::new();
         for (i, t) in data.tactics.iter().enumerate() {
             let idx = TacticIdx(i as u32);
@@ -397,6 +400,9 @@ impl Index {
             tactic_keys,
             technique_keys,
             tactic_techniques,
+            detections: (0..n_techniques)
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
         }
     }
 
@@ -609,11 +615,16 @@ impl Index {
 
     /// The detection text of a technique: `x_mitre_detection` when the data has one, else
     /// (ATT&CK v18 and later) the text derived from its detection strategy and analytics.
-    pub fn detection(&self, t: TechniqueIdx) -> String {
+    pub fn detection(&self, t: TechniqueIdx) -> &str {
         let tech = self.technique(t);
         if !tech.x_mitre_detection.trim().is_empty() {
-            return tech.x_mitre_detection.clone();
+            return &tech.x_mitre_detection;
         }
+        self.detections[t.at()].get_or_init(|| self.derive_detection(t))
+    }
+
+    fn derive_detection(&self, t: TechniqueIdx) -> String {
+        let tech = self.technique(t);
         let Some(s) = tech.detection_strategy else {
             return String::new();
         };
