@@ -10,7 +10,7 @@
 //!
 //! File layout: the magic line `respack-attack-index\n`, the format number (`u32` LE), the key
 //! as length-prefixed JSON, the creation time (`u64` seconds), a checksum of the payload
-//! (`u64`), then the payload in the binary encoding of [`super::codec`].
+//! (`u64`), then the payload in the binary encoding of `codec.rs`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

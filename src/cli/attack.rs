@@ -483,7 +483,7 @@ fn indent_by(text: &str, n: usize) -> String {
             if l.trim().is_empty() {
                 String::new()
             } else {
-                format!("{pad}{l}")
+                format!("{pad}{}", l.trim_end())
             }
         })
         .collect::<Vec<_>>()
