@@ -7,6 +7,7 @@ mod util;
 
 mod bpmn;
 mod build;
+mod attack;
 mod cli;
 mod fmt;
 mod plan;
