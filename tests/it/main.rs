@@ -6,6 +6,8 @@
 mod util;
 
 mod bpmn;
+mod build;
+mod attack;
 mod cli;
 mod fmt;
 mod plan;
