@@ -63,7 +63,7 @@ pub enum DemoError {
     #[error("the demo needs MITRE ATT&CK data: {0}")]
     Attack(AttackError),
     #[error(transparent)]
-    Python(EngineError),
+    Python(Box<EngineError>),
     #[error("cannot make the temporary directory for the embedded org: {0}")]
     TempDir(std::io::Error),
     #[error("the embedded org did not start: {0}")]
@@ -72,7 +72,7 @@ pub enum DemoError {
     Rest {
         step: String,
         #[source]
-        source: SoarError,
+        source: Box<SoarError>,
     },
     /// A workflow stopped or a step did not do what the story needs.
     #[error("{step}: {message}")]
@@ -107,7 +107,7 @@ impl DemoError {
 /// Tell both stories, writing to `out`.
 pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), DemoError> {
     // Everything that can be missing on this machine is checked before the org starts.
-    let (python, python_version) = check_python().map_err(DemoError::Python)?;
+    let (python, python_version) = check_python().map_err(|e| DemoError::Python(Box::new(e)))?;
     let attack_spec = match &options.bundle {
         Some(b) => AttackSpec::Bundle(b.clone()),
         None => AttackSpec::Auto,
@@ -201,7 +201,7 @@ fn connect(org: &server::RunningServer) -> Result<Client, DemoError> {
     settings.verify = soar::Verify::CaFile(org.ca_pem_path().to_path_buf());
     Client::connect(settings).map_err(|source| DemoError::Rest {
         step: "connecting to the embedded org".into(),
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -221,7 +221,7 @@ impl Story<'_> {
     fn rest<T>(&self, step: &str, r: Result<T, SoarError>) -> Result<T, DemoError> {
         r.map_err(|source| DemoError::Rest {
             step: step.to_string(),
-            source,
+            source: Box::new(source),
         })
     }
 
