@@ -9,5 +9,8 @@ mod bpmn;
 mod cli;
 mod fmt;
 mod plan;
+mod qradar;
 mod res;
+mod serve;
+mod show;
 mod soar;
