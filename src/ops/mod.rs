@@ -52,6 +52,17 @@ pub struct Package {
     pub integrations: Vec<IntegrationSpec>,
 }
 
+impl Package {
+    /// The qraw_mitre package.
+    pub fn builtin() -> Package {
+        Package {
+            res: crate::package::resource_file(crate::package::export_date_ms(None)),
+            owned: vec![],
+            integrations: vec![],
+        }
+    }
+}
+
 impl Ownership for Package {
     fn owns(&self, kind: Kind, api_name: &str) -> bool {
         self.owned.iter().any(|(k, n)| *k == kind && n == api_name)
@@ -127,8 +138,8 @@ pub enum OpsError {
     NotApplied { remaining: Vec<String> },
 
     #[error(
-        "uninstall stopped at {failed}: {source}. Removed: {}. Still on the org: {}. The org as \
-         it was before is saved in {}",
+        "uninstall stopped at {failed}: {source}. Removed: {}. Not removed (or not confirmed): {}. \
+         The org as it was before is saved in {}",
         list_or_none(deleted), remaining.join(", "), backup.display()
     )]
     UninstallInterrupted {

@@ -8,6 +8,7 @@ mod util;
 mod bpmn;
 mod cli;
 mod fmt;
+mod ops;
 mod plan;
 mod qradar;
 mod res;
