@@ -23,7 +23,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> CmdResult {
     let client = Client::connect(args.conn.settings()?)?;
-    let report = ops::check::check(&client, &Package::builtin())?;
+    let result = ops::check::check(&client, &Package::builtin());
+    super::install::report_calls(&client);
+    let report = result?;
     match args.format {
         Format::Json => print_json(&report)?,
         Format::Text => print!("{}", render::check(&report, render::Style::for_stdout())),

@@ -27,7 +27,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> CmdResult {
     let client = Client::connect(args.conn.settings()?)?;
-    let plan = ops::diff::diff(&client, &Package::builtin())?;
+    let result = ops::diff::diff(&client, &Package::builtin());
+    super::install::report_calls(&client);
+    let plan = result?;
     match args.format {
         Format::Json => print_json(&plan)?,
         Format::Text => {

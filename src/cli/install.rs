@@ -52,6 +52,14 @@ pub(super) fn prompt(question: &str) -> std::io::Result<bool> {
     ))
 }
 
+/// With `RESPACK_REPORT_CALLS=1`, say on stderr how many HTTP requests the command sent (for
+/// `bench/ops.sh` and anyone checking that a command's cost does not grow with the org).
+pub(super) fn report_calls(client: &Client) {
+    if std::env::var("RESPACK_REPORT_CALLS").as_deref() == Ok("1") {
+        eprintln!("respack: {} HTTP calls", client.calls());
+    }
+}
+
 /// `--yes`, a terminal to ask on, or neither.
 pub(super) fn consent(
     yes: bool,
@@ -77,14 +85,16 @@ pub fn run(args: Args) -> CmdResult {
     };
     let mut ask = prompt;
     let mut consent = consent(args.yes, &mut ask);
-    let report = ops::install::install(
+    let result = ops::install::install(
         &client,
         &Package::builtin(),
         &options,
         &mut consent,
         &mut std::io::stdout(),
         Style::for_stdout(),
-    )?;
+    );
+    report_calls(&client);
+    let report = result?;
     Ok(match report.outcome {
         InstallOutcome::Installed | InstallOutcome::UpToDate | InstallOutcome::DryRun => {
             Exit::Success

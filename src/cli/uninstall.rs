@@ -51,14 +51,16 @@ pub fn run(args: Args) -> CmdResult {
     };
     let mut ask = super::install::prompt;
     let mut consent = super::install::consent(args.yes, &mut ask);
-    let report = ops::uninstall::uninstall(
+    let result = ops::uninstall::uninstall(
         &client,
         &Package::builtin(),
         &request,
         &mut consent,
         &mut std::io::stdout(),
         Style::for_stdout(),
-    )?;
+    );
+    super::install::report_calls(&client);
+    let report = result?;
     let kept: Vec<String> = report
         .kept()
         .map(|c| format!("{} {}", c.kind, c.name))
