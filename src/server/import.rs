@@ -287,6 +287,20 @@ pub fn plan(
         }
         plan.items.push(item);
 
+        if matches!(kind, Kind::Workflows | Kind::Playbooks) {
+            let xml = obj
+                .pointer("/content/xml")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if let Err(e) = crate::res::bpmn::Process::parse(xml) {
+                // SOAR's designer cannot open what this server cannot read.
+                problems.push(format!(
+                    "{what} {name:?} has unreadable BPMN in content.xml: {e}"
+                ));
+                continue;
+            }
+        }
+
         for reference in kinds::references(kind, obj) {
             if incoming.resolves(reference.to_kind, &reference.target) {
                 continue;
@@ -547,10 +561,22 @@ mod tests {
         Ok(vec![])
     }
 
+    const BPMN_CALLING_F404: &str = r#"<?xml version="1.0"?><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:resilient="http://resilient.ibm.com/bpmn"><process id="wf" name="wf"><startEvent id="s"/><serviceTask id="t" resilient:type="function"><extensionElements><resilient:function uuid="f-404">{"inputs":{}}</resilient:function></extensionElements></serviceTask></process></definitions>"#;
+
+    #[test]
+    fn workflow_with_unreadable_bpmn_is_refused() {
+        let res = json!({"workflows": [{"programmatic_name": "wf", "uuid": "w1",
+            "content": {"xml": "<!DOCTYPE x [<!ENTITY a \"b\">]><definitions/>"}}]});
+        let Err(ImportError::Refused(p)) = plan(&res, &mut empty) else {
+            panic!()
+        };
+        assert!(p[0].contains("unreadable BPMN"), "{p:?}");
+    }
+
     #[test]
     fn workflow_calling_an_unknown_function_is_refused() {
         let res = json!({"workflows": [{"programmatic_name": "wf", "uuid": "w1",
-            "content": {"xml": "<definitions xmlns:resilient=\"r\"><resilient:function uuid=\"f-404\"/></definitions>"}}]});
+            "content": {"xml": BPMN_CALLING_F404}}]});
         let err = plan(&res, &mut empty).unwrap_err();
         let ImportError::Refused(p) = err else {
             panic!("{err:?}")

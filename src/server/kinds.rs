@@ -415,12 +415,12 @@ mod tests {
 
     #[test]
     fn workflow_xml_steps_are_read() {
-        let xml = r#"<?xml version="1.0"?><definitions xmlns:resilient="http://resilient.ibm.com/bpmn">
-          <process id="wf"><serviceTask id="s1" resilient:type="function"><extensionElements>
+        let xml = r#"<?xml version="1.0"?><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:resilient="http://resilient.ibm.com/bpmn" xmlns:camunda="http://camunda.org/schema/1.0/bpmn">
+          <process id="wf" name="Workflow"><serviceTask id="s1" resilient:type="function"><extensionElements>
           <resilient:function uuid="f-1">{"inputs":{}}</resilient:function></extensionElements></serviceTask>
           <scriptTask id="s2"><extensionElements><resilient:script uuid="s-1"/></extensionElements><script>script</script></scriptTask>
           <userTask id="t"><extensionElements><resilient:automaticTask programmaticName="task_a" uuid="t-1"/></extensionElements></userTask>
-          <callActivity id="c" calledElement="other_wf"/></process></definitions>"#;
+          <callActivity id="c" calledElement="other_wf"><extensionElements><camunda:in source="RESILIENT_CONTEXT" target="RESILIENT_CONTEXT"/></extensionElements></callActivity></process></definitions>"#;
         let steps = xml_steps(xml);
         assert_eq!(steps.functions, ["f-1"]);
         assert_eq!(steps.scripts, ["s-1"]);

@@ -6,6 +6,7 @@
 mod util;
 
 mod bpmn;
+mod build;
 mod cli;
 mod fmt;
 mod ops;
