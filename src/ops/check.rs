@@ -37,7 +37,8 @@ pub struct IntegrationSpec {
     /// The version the package was written against.
     pub version: String,
     pub required: bool,
-    /// For an optional integration: what is unavailable without it.
+    /// For an optional integration: what is unavailable without it, as the end of the sentence
+    /// "without it only …", e.g. `the map-rule story is unavailable (…)`.
     pub without: Option<String>,
     pub objects: Vec<ObjectSpec>,
 }
@@ -183,7 +184,7 @@ fn integration(spec: &IntegrationSpec, org: &OrgIndex) -> IntegrationReport {
             spec.name, spec.version
         )),
         (_, false) => Some(match &spec.without {
-            Some(what) => format!("optional: without it only {what} is unavailable"),
+            Some(what) => format!("optional: without it only {what}"),
             None => "optional".to_string(),
         }),
     };
@@ -405,7 +406,7 @@ mod tests {
                 package: "fn_qradar_integration".into(),
                 version: "2.0".into(),
                 required: false,
-                without: Some("the map-rule story".into()),
+                without: Some("the map-rule story is unavailable".into()),
                 objects: vec![ObjectSpec {
                     kind: Kind::MessageDestination,
                     name: "fn_qradar_integration".into(),

@@ -19,6 +19,7 @@
 //! is read from the export.
 
 pub mod backup;
+mod builtin;
 pub mod check;
 pub mod diff;
 pub mod install;
@@ -50,17 +51,6 @@ pub struct Package {
     pub owned: Vec<(Kind, String)>,
     /// The integrations whose objects the package needs.
     pub integrations: Vec<IntegrationSpec>,
-}
-
-impl Package {
-    /// The qraw_mitre package.
-    pub fn builtin() -> Package {
-        Package {
-            res: crate::package::resource_file(crate::package::export_date_ms(None)),
-            owned: vec![],
-            integrations: vec![],
-        }
-    }
 }
 
 impl Ownership for Package {

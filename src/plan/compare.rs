@@ -159,8 +159,17 @@ impl Pair {
     /// The differences between the two sides, empty when they are the same.
     fn diffs(&self) -> Vec<TextDiff> {
         let Some(org) = &self.org else { return vec![] };
-        let ours = normalised(&self.package);
-        let mut theirs = project(&normalised(org), &ours);
+        let mut ours = normalised(&self.package);
+        let mut org = normalised(org);
+        if self.kind == Kind::Function {
+            // Derived by the server from the workflows that call the function (§1.9).
+            for side in [&mut ours, &mut org] {
+                if let Some(o) = side.as_object_mut() {
+                    o.remove("workflows");
+                }
+            }
+        }
+        let mut theirs = project(&org, &ours);
         if self.kind == Kind::Workflow {
             same_model_same_xml(&mut theirs, &ours);
         }

@@ -980,7 +980,6 @@ const OWNED: [&str; 5] = [
 ];
 
 #[test]
-#[ignore = "needs the package definitions (crate::package, branch `package`)"]
 fn cli_without_the_integrations_check_fails_and_install_refuses() {
     let org = Org::start();
     cli(&org, &["check"])
@@ -997,7 +996,6 @@ fn cli_without_the_integrations_check_fails_and_install_refuses() {
 }
 
 #[test]
-#[ignore = "needs the package definitions (crate::package, branch `package`)"]
 fn cli_install_cycle_with_restart_change_and_uninstall() {
     let mut org = Org::seeded();
     cli(&org, &["check"])
@@ -1133,7 +1131,6 @@ fn cli_install_cycle_with_restart_change_and_uninstall() {
 }
 
 #[test]
-#[ignore = "needs the package definitions (crate::package, branch `package`)"]
 fn cli_faults_during_accept_and_uninstall_are_reported_and_a_rerun_completes() {
     let org = Org::seeded();
     let proxy = org.proxy();
@@ -1201,7 +1198,6 @@ fn cli_faults_during_accept_and_uninstall_are_reported_and_a_rerun_completes() {
 }
 
 #[test]
-#[ignore = "needs the package definitions (crate::package, branch `package`)"]
 fn cli_on_an_org_with_the_current_community_integrations_reports_their_differences() {
     let Some(shared) = require_shared!() else {
         return;
