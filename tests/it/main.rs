@@ -5,9 +5,9 @@
 
 mod util;
 
+mod attack;
 mod bpmn;
 mod build;
-mod attack;
 mod cli;
 mod fmt;
 mod plan;
