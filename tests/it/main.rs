@@ -5,6 +5,7 @@
 
 mod util;
 
+mod attack;
 mod bpmn;
 mod build;
 mod cli;
