@@ -45,7 +45,11 @@ def call(m, p, body=None):
     with urllib.request.urlopen(q, timeout=120, context=ctx) as resp:
         return json.loads(resp.read() or b"null")
 org = next(o for o in call("GET", "/rest/session")["orgs"] if o["name"] == r["org"])["id"]
-dto = call("POST", "/rest/orgs/%s/configurations/imports" % org, json.load(open(sys.argv[2])))
+big = json.load(open(sys.argv[2]))
+# Its own incident/qradar_id has another uuid than the seeded integrations' one; the reference
+# org (like SOAR) refuses such an import, so that one field is left out.
+big["fields"] = [f for f in big.get("fields") or [] if f.get("export_key") != "incident/qradar_id"]
+dto = call("POST", "/rest/orgs/%s/configurations/imports" % org, big)
 dto["status"] = "ACCEPTED"
 call("PUT", "/rest/orgs/%s/configurations/imports/%s" % (org, dto["id"]), dto)
 exp = call("POST", "/rest/orgs/%s/configurations/exports/" % org, {"layouts": True, "actions": True, "phases_and_tasks": True})
