@@ -95,6 +95,17 @@ pub fn run(args: Args) -> CmdResult {
     );
     report_calls(&client);
     let report = result?;
+    if args.force && !report.check.ok && report.outcome == InstallOutcome::Installed {
+        let missing: Vec<&str> = report
+            .check
+            .missing_required()
+            .map(|i| i.name.as_str())
+            .collect();
+        eprintln!(
+            "warning: installed with --force although {} is missing: the package's workflows fail until it is installed",
+            missing.join(" and ")
+        );
+    }
     Ok(match report.outcome {
         InstallOutcome::Installed | InstallOutcome::UpToDate | InstallOutcome::DryRun => {
             Exit::Success

@@ -1220,3 +1220,17 @@ fn cli_on_an_org_with_the_current_community_integrations_reports_their_differenc
         .stdout_has("differs")
         .stdout_has("technique_description");
 }
+
+#[test]
+fn cli_install_with_force_on_an_org_without_integrations_warns_and_creates_their_objects() {
+    let org = Org::start();
+    cli(&org, &["install", "--yes", "--force"])
+        .success()
+        .stdout_has("WARNING: --force")
+        .stderr_has("warning: installed with --force");
+    let after = org.export();
+    assert!(names(&after, "workflows", "programmatic_name").contains(OWNED[2]));
+    // The functions the package's workflows call come with it, as the original package did.
+    assert!(names(&after, "functions", "name").contains("mitre_tactic_information"));
+    cli(&org, &["check"]).code(1);
+}
