@@ -11,9 +11,11 @@
 
 mod change;
 mod compare;
+mod steps;
 
 pub use change::{Action, Change, Owner, TextDiff};
 pub use compare::normalised;
+pub use steps::{workflow_text, Names};
 
 use std::collections::BTreeSet;
 

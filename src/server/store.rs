@@ -860,6 +860,28 @@ impl Store {
         )? > 0)
     }
 
+    /// Rows of the named data tables on every incident of the org, for the search endpoint:
+    /// `(row id, incident id, table, cells)`, oldest first.
+    pub fn rows_in_tables(
+        &self,
+        org: OrgId,
+        tables: &[String],
+    ) -> Result<Vec<(i64, i64, String, Value)>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT id, incident_id, table_name, cells FROM table_rows
+             WHERE org_id = ?1 ORDER BY id",
+        )?;
+        let rows: Vec<(i64, i64, String, String)> = st
+            .query_map(params![org.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .filter(|(_, _, t, _)| tables.is_empty() || tables.contains(t))
+            .map(|(id, inc, t, c)| Ok((id, inc, t, parse_json(format!("row {id}"), &c)?)))
+            .collect()
+    }
+
     /// Drop every row of a data table (the table itself is gone).
     pub fn delete_table_rows(&self, org: OrgId, table: &str) -> Result<usize, StoreError> {
         Ok(self.conn.execute(

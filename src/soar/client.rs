@@ -1012,6 +1012,18 @@ impl Client {
         )
     }
 
+    /// `POST /rest/search_ex`: SOAR's search across the org's incidents and their objects
+    /// (`types`, `filters`, `query`, ...); `org_id` is filled in. Only reads, so it is retried
+    /// like a GET.
+    pub fn search_ex(&self, query: &Value) -> Result<Value, SoarError> {
+        let mut body = query.clone();
+        if let Some(o) = body.as_object_mut() {
+            o.insert("org_id".into(), json!(self.org.id.0));
+        }
+        self.wire
+            .send(Method::Post, "/rest/search_ex", Some(&body), Retry::Yes)
+    }
+
     /// The tasks of an incident.
     pub fn tasks(&self, incident: IncidentId) -> Result<Vec<Value>, SoarError> {
         let path = self.org_path(&format!("/incidents/{incident}/tasks?handle_format=names"));

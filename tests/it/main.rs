@@ -10,6 +10,7 @@ mod bpmn;
 mod build;
 mod cli;
 mod fmt;
+mod ops;
 mod plan;
 mod qradar;
 mod res;
