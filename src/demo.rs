@@ -77,6 +77,12 @@ pub enum DemoError {
     /// A workflow stopped or a step did not do what the story needs.
     #[error("{step}: {message}")]
     Story { step: String, message: String },
+    #[error("{step}: {source}")]
+    Ops {
+        step: String,
+        #[source]
+        source: Box<crate::ops::OpsError>,
+    },
     #[error("cannot write the demo's output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -91,6 +97,7 @@ impl Help for DemoError {
             DemoError::Python(e) => e.help(),
             DemoError::Server(e) => e.help(),
             DemoError::Rest { source, .. } => source.help(),
+            DemoError::Ops { source, .. } => source.help(),
             _ => None,
         }
     }
@@ -100,7 +107,10 @@ impl DemoError {
     /// Whether the stories ran and one of them went wrong (exit 1), rather than the demo being
     /// unable to start (exit 2).
     pub fn is_story(&self) -> bool {
-        matches!(self, DemoError::Story { .. } | DemoError::Rest { .. })
+        matches!(
+            self,
+            DemoError::Story { .. } | DemoError::Rest { .. } | DemoError::Ops { .. }
+        )
     }
 }
 
@@ -144,7 +154,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), DemoError> {
     let org = server::start(opts)?;
     let info = org.state().info().clone();
 
-    let package = crate::package::resource_file(crate::package::export_date_ms(None));
+    let package = crate::ops::Package::builtin();
     let seed_value = crate::package::integrations_seed();
     let seed: ResFile = serde_json::from_value(seed_value).map_err(|e| DemoError::Story {
         step: "reading the integrations seed".into(),
@@ -165,7 +175,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), DemoError> {
         ),
         "Dependency integrations (QRadar Advisor 2.0, MITRE 1.0, QRadar 2.0): respack's integrations seed, imported at start as an admin who installed them would have them".into(),
         format!(
-            "Package: the built-in qraw_mitre.res (rules {:?} and {:?}), installed through the REST import",
+            "Package: the built-in qraw_mitre.res (rules {:?} and {:?}), installed and uninstalled as `respack install` and `respack uninstall` do it",
             OFFENSE_RULE,
             MAP_RULE_RULE
         ),
@@ -177,10 +187,12 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), DemoError> {
     }
 
     let client = connect(&org)?;
+    let backups = dir.path().join("backups");
     let story = Story {
         client: &client,
         package: &package,
         seed: &seed,
+        backups: &backups,
     };
     story.tell(out)?;
     drop(client);
@@ -207,8 +219,10 @@ fn connect(org: &server::RunningServer) -> Result<Client, DemoError> {
 
 struct Story<'a> {
     client: &'a Client,
-    package: &'a ResFile,
+    package: &'a crate::ops::Package,
     seed: &'a ResFile,
+    /// Where install and uninstall write their backups (inside the demo's directory).
+    backups: &'a std::path::Path,
 }
 
 /// A row read back over REST: its id and cell values.
@@ -226,23 +240,33 @@ impl Story<'_> {
     }
 
     fn tell(&self, out: &mut dyn Write) -> Result<(), DemoError> {
-        // 1. Install.
-        let step = "1. Install the package";
+        // 1. Install, as `respack install --yes` does it.
+        let step = "1. Install the package (respack install)";
         writeln!(out, "\n{step}")?;
-        let res = serde_json::to_value(self.package).map_err(|e| DemoError::Story {
+        let mut buffer = Vec::new();
+        let report = crate::ops::install::install(
+            self.client,
+            self.package,
+            &crate::ops::InstallOptions {
+                dry_run: false,
+                force: false,
+                backup_dir: self.backups.to_path_buf(),
+            },
+            &mut crate::ops::Consent::Yes,
+            &mut buffer,
+            crate::ops::render::Style::default(),
+        )
+        .map_err(|e| DemoError::Ops {
             step: step.into(),
-            message: e.to_string(),
+            source: Box::new(e),
         })?;
-        let pending = self.rest(step, self.client.import_start(&res))?;
-        for m in &pending.messages {
-            writeln!(out, "   {m}")?;
+        indent(out, &buffer)?;
+        if report.outcome != crate::ops::InstallOutcome::Installed {
+            return Err(DemoError::Story {
+                step: step.into(),
+                message: format!("the install ended {:?}, not installed", report.outcome),
+            });
         }
-        self.rest(
-            step,
-            self.client
-                .import_finish(&pending, soar::ImportDecision::Accept),
-        )?;
-        writeln!(out, "   import accepted")?;
 
         // 2. The incident.
         let step = "2. Create the incident for QRadar offense 23";
@@ -406,12 +430,43 @@ impl Story<'_> {
             });
         }
 
-        // 7. Uninstall.
-        let step = "7. Uninstall the package";
+        // 7. Uninstall, as `respack uninstall --yes --delete-data` does it.
+        let step = "7. Uninstall the package (respack uninstall --delete-data)";
         writeln!(out, "\n{step}")?;
-        for line in self.uninstall(step)? {
-            writeln!(out, "   {line}")?;
-        }
+        let mut buffer = Vec::new();
+        let report = crate::ops::uninstall::uninstall(
+            self.client,
+            self.package,
+            &crate::ops::UninstallRequest {
+                dry_run: false,
+                force: false,
+                delete_data: true,
+                backup_dir: self.backups.to_path_buf(),
+            },
+            &mut crate::ops::Consent::Yes,
+            &mut buffer,
+            crate::ops::render::Style::default(),
+        )
+        .map_err(|e| DemoError::Ops {
+            step: step.into(),
+            source: Box::new(e),
+        })?;
+        indent(out, &buffer)?;
+        let left: Vec<String> = self
+            .rest(step, self.client.list(soar::Kind::Rule))?
+            .iter()
+            .filter_map(|r| {
+                r.get("name")
+                    .and_then(Value::as_str)
+                    .map(|n| format!("\"{n}\""))
+            })
+            .collect();
+        writeln!(
+            out,
+            "   removed {} objects; the integrations' rules stay: {}",
+            report.deleted.len(),
+            left.join(", ")
+        )?;
         Ok(())
     }
 
@@ -509,50 +564,24 @@ impl Story<'_> {
 
     fn print_table(&self, out: &mut dyn Write, table: &str, rows: &[Row]) -> Result<(), DemoError> {
         let cells: Vec<BTreeMap<String, Value>> = rows.iter().map(|r| r.cells.clone()).collect();
-        let def = TableDef::find(table, &[self.package, self.seed], &cells);
+        let def = TableDef::find(table, &[&self.package.res, self.seed], &cells);
         writeln!(out)?;
         for line in def.render(&cells).lines() {
             writeln!(out, "   {line}")?;
         }
         Ok(())
     }
+}
 
-    /// Delete the package's own objects: its rules, then its workflows, then its data table.
-    fn uninstall(&self, step: &str) -> Result<Vec<String>, DemoError> {
-        let mut lines = Vec::new();
-        for rule in self.package.rules() {
-            if let Some(name) = rule.name.get() {
-                self.rest(step, self.client.delete(soar::Kind::Rule, name.as_str()))?;
-                lines.push(format!("deleted rule \"{name}\""));
-            }
+/// Another command's output, indented under the demo's step.
+fn indent(out: &mut dyn Write, text: &[u8]) -> std::io::Result<()> {
+    for line in String::from_utf8_lossy(text).lines() {
+        if line.trim().is_empty() {
+            continue;
         }
-        for wf in self.package.workflows() {
-            if let Some(name) = wf.programmatic_name.get() {
-                self.rest(
-                    step,
-                    self.client.delete(soar::Kind::Workflow, name.as_str()),
-                )?;
-                lines.push(format!("deleted workflow {name}"));
-            }
-        }
-        self.rest(step, self.client.delete_type(ARTIFACT_TACTICS))?;
-        lines.push(format!(
-            "deleted data table {ARTIFACT_TACTICS} (with its rows)"
-        ));
-        let left: Vec<String> = self
-            .rest(step, self.client.list(soar::Kind::Rule))?
-            .iter()
-            .filter_map(|r| r.get("name").and_then(Value::as_str).map(str::to_string))
-            .collect();
-        lines.push(format!(
-            "the integrations' objects stay: rules {}",
-            left.iter()
-                .map(|n| format!("\"{n}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        Ok(lines)
+        writeln!(out, "   {line}")?;
     }
+    Ok(())
 }
 
 /// Row ids an invocation added to `table`.
