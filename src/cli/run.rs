@@ -174,6 +174,12 @@ pub fn run(command: Command) -> CmdResult {
         Format::Text => print!("{}", story.text(&sources, tables)),
     }
     if story.failed() {
+        for e in story.errors() {
+            eprintln!("error: {e}");
+            if let Some(h) = crate::help::Help::help(e) {
+                eprintln!("help: {h}");
+            }
+        }
         Ok(Exit::Findings)
     } else {
         Ok(Exit::Success)
@@ -342,6 +348,10 @@ impl<'a> Story<'a> {
             .filter_map(|r| r.error.as_ref())
             .map(|f| &*f.error)
             .find(|e| matches!(e, EngineError::PythonMissing { .. }))
+    }
+
+    fn errors(&self) -> impl Iterator<Item = &Failure> {
+        self.runs.iter().filter_map(|r| r.error.as_ref())
     }
 
     fn failed(&self) -> bool {

@@ -9,6 +9,8 @@ mod attack;
 mod bpmn;
 mod build;
 mod cli;
+mod demo;
+mod engine;
 mod fmt;
 mod ops;
 mod plan;
