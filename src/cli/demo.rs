@@ -10,8 +10,7 @@ use crate::attack::CachePolicy;
 use crate::demo::{self, DemoError};
 use crate::help::Help;
 
-/// Seed an embedded org, install the package, run both README stories, show the results,
-/// uninstall.
+/// Seed an embedded org, install the package, run both workflows, show the results, uninstall.
 ///
 /// ATT&CK comes from --bundle, else the ATT&CK cache, else MITRE's TAXII server; QRadar and
 /// QRadar Advisor are emulated (the built-in scenario of the package README).

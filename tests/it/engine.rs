@@ -505,3 +505,42 @@ fn run_without_python_names_python3() {
         .stderr_has("workflow scripts run in python3")
         .stderr_has("help: install python3");
 }
+
+#[test]
+fn run_reads_the_integrations_sections_of_an_app_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = mini_bundle(dir.path());
+    let server = EmulatedServer::start(Scenario::builtin()).unwrap();
+    let config = dir.path().join("app.config");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[fn_mitre_integration]\nstix_bundle_path = {}\napi = v2\n",
+            server.app_config(),
+            bundle.file_name().unwrap().to_string_lossy()
+        ),
+    )
+    .unwrap();
+    respack([
+        "run",
+        "offense-analysis",
+        "--qradar-id",
+        "23",
+        "--no-cache",
+        "--config",
+    ])
+    .arg(&config)
+    .run()
+    .code(0)
+    .stdout_has(&format!("([fn_qradar_advisor] of {})", config.display()))
+    .stdout_has(&format!("MITRE ATT&CK: bundle {}", bundle.display()))
+    .stdout_has("answered as MITRE integration 2.x")
+    .stdout_has("TA0011")
+    .output_lacks("emulated");
+    // The emulation saw the analysis: the runtime really went to the configured host.
+    assert!(server
+        .state()
+        .requests()
+        .iter()
+        .any(|r| r.path.contains("/offense/23/analysis")));
+}

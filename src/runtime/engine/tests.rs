@@ -381,3 +381,43 @@ fn html_reads_as_the_ui_shows_it() {
     );
     assert_eq!(html_to_text("plain"), "plain");
 }
+
+#[test]
+fn the_shim_offers_the_other_forms_scripts_use() {
+    let fake = fake();
+    let post = r#"
+incident.addTask({"name": "Dict task", "phase_id": "Respond", "instructions": "plain words"})
+incident.addArtifact("IP Address", "10.0.0.1", helper.createRichText("<b>seen</b>"))
+incident.addNote(helper.createPlainText("a <plain> note"))
+incident.description = "changed"
+workflow.addProperty("extra", {"a": {"b": 1}})
+assert workflow.properties.extra.a.b == 1
+assert rule.properties.missing is None
+assert results.mitre_tactics[0].tactic_id == "TA0011"
+assert incident.properties.nothing is None
+"#;
+    let out = Engine::new(&fake)
+        .run(
+            &res(first_step(), body("", post, "")),
+            &"wf_test".into(),
+            incident(),
+        )
+        .unwrap();
+    assert_eq!(out.tasks[0].name, "Dict task");
+    assert_eq!(out.tasks[0].phase.as_deref(), Some("Respond"));
+    assert_eq!(
+        out.tasks[0].instructions,
+        Some(Text {
+            content: "plain words".into(),
+            format: TextFormat::Text
+        })
+    );
+    assert_eq!(out.artifacts[0].value, "10.0.0.1");
+    assert_eq!(
+        out.artifacts[0].description.as_ref().unwrap().plain(),
+        "seen"
+    );
+    assert_eq!(out.notes[0].text.plain(), "a <plain> note");
+    assert_eq!(out.changes[0].field, "description");
+    assert_eq!(out.properties["extra"], json!({"a": {"b": 1}}));
+}
