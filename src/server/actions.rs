@@ -429,8 +429,9 @@ async fn invoke(
     let prepared = state
         .with_store(move |s| prepare(s, org, inc, &body))
         .await?;
-    let runtime = invoker.runtime();
     let (prepared, runs) = tokio::task::spawn_blocking(move || {
+        // Off the async workers: the first call may read a bundle or download from TAXII.
+        let runtime = invoker.runtime();
         let engine = Engine::new(&runtime);
         let runs: Vec<(WorkflowName, Result<Outcome, Failure>)> = prepared
             .workflows
