@@ -12,12 +12,15 @@ use crate::soar::Client;
 /// missing). Updates show a unified diff of the normalised JSON, and of scripts and workflow
 /// steps as text. `--format json` prints the plan that install and uninstall execute.
 ///
-/// Exit 0; with --exit-code, 1 when anything differs; 2 when the org cannot be reached.
+/// Exit 0; with --exit-code, 1 when an install would change the org (a package object is missing,
+/// changed or in conflict, or a dependency object is missing); dependency objects that differ
+/// because the org runs a newer integration are reported but do not count. 2 when the org
+/// cannot be reached.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub conn: ConnArgs,
-    /// Exit 1 when the org differs from the package
+    /// Exit 1 when an install would change the org
     #[arg(long)]
     pub exit_code: bool,
     /// Output format
@@ -40,7 +43,7 @@ pub fn run(args: Args) -> CmdResult {
             );
         }
     }
-    Ok(if args.exit_code && !plan.is_clean() {
+    Ok(if args.exit_code && !plan.is_in_sync() {
         Exit::Findings
     } else {
         Exit::Success

@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::check::CheckReport;
 use super::render::{self, PlanView, Style};
 use super::{backup, export, object_label, Consent, OpsError, Package};
-use crate::plan::{Action, Change, Owner, Plan};
+use crate::plan::{Action, Change, Plan};
 use crate::res::Kind;
 use crate::soar::{Client, ImportDecision, ImportMessage};
 
@@ -66,14 +66,6 @@ pub struct InstallReport {
     pub messages: Vec<ImportMessage>,
 }
 
-/// True when the change is something install sends to the org.
-fn is_imported(c: &Change) -> bool {
-    match c.owner {
-        Owner::Package => matches!(c.action, Action::Create | Action::Update),
-        Owner::Dependency => c.action == Action::Create,
-    }
-}
-
 /// The resource file install POSTs: the package's objects the plan imports, plus the internal
 /// incident type and field (res-format.md §1.10).
 pub fn import_file(package: &Package, plan: &Plan) -> Value {
@@ -81,7 +73,7 @@ pub fn import_file(package: &Package, plan: &Plan) -> Value {
     let wanted: Vec<(Kind, &str)> = plan
         .changes
         .iter()
-        .filter(|c| is_imported(c))
+        .filter(|c| c.is_imported())
         .map(|c| (c.kind, c.name.as_str()))
         .collect();
     for kind in Kind::ALL {
@@ -106,7 +98,7 @@ pub fn import_file(package: &Package, plan: &Plan) -> Value {
 fn outstanding(plan: &Plan) -> Vec<String> {
     plan.changes
         .iter()
-        .filter(|c| is_imported(c) || (c.owner == Owner::Package && c.action == Action::Conflict))
+        .filter(|c| c.is_outstanding())
         .map(|c| format!("{} ({})", object_label(c.kind, &c.name), c.action.label()))
         .collect()
 }
@@ -203,7 +195,7 @@ pub fn install(
         );
         return Ok(report);
     }
-    if !report.plan.changes.iter().any(is_imported) {
+    if !report.plan.changes.iter().any(Change::is_imported) {
         say(
             out,
             &format!("org {org_name:?} already has the package as it is: nothing to install."),

@@ -1219,6 +1219,13 @@ fn cli_on_an_org_with_the_current_community_integrations_reports_their_differenc
         .success()
         .stdout_has("differs")
         .stdout_has("technique_description");
+    cli(&org, &["diff", "--exit-code"]).code(1);
+    cli(&org, &["install", "--yes"]).success();
+    // Install never downgrades a newer integration, so the org is in sync although its MITRE
+    // tables still differ from the 1.0 definitions the package carries.
+    cli(&org, &["diff", "--exit-code"])
+        .success()
+        .stdout_has("technique_description");
 }
 
 #[test]
