@@ -9,6 +9,7 @@
 //! or missing. The check fails when a *required* integration has a missing object; an optional
 //! one only costs the story that needs it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -317,7 +318,7 @@ enum Found<'a> {
 
 /// The org's objects of the kinds check looks at, by API name and by uuid.
 struct OrgIndex<'a> {
-    by_name: BTreeMap<(Kind, &'a str), &'a Value>,
+    by_name: BTreeMap<(Kind, Cow<'a, str>), &'a Value>,
     by_uuid: BTreeMap<(Kind, &'a str), &'a Value>,
 }
 
@@ -349,11 +350,16 @@ impl<'a> OrgIndex<'a> {
     }
 
     fn find(&self, kind: Kind, name: &str, uuid: &str) -> Found<'a> {
-        if let Some(o) = self.by_name.get(&(kind, name)) {
+        if let Some(o) = self.by_name.get(&(kind, Cow::Borrowed(name))) {
             return Found::ByName(o);
         }
         match self.by_uuid.get(&(kind, uuid)) {
-            Some(o) => Found::ByUuid(o, kind.api_name(o).unwrap_or("?").to_string()),
+            Some(o) => Found::ByUuid(
+                o,
+                kind.api_name(o)
+                    .map(Cow::into_owned)
+                    .unwrap_or_else(|| "?".into()),
+            ),
             None => Found::None,
         }
     }

@@ -88,7 +88,7 @@ pub fn import_file(package: &Package, plan: &Plan) -> Value {
             internal
                 || kind
                     .api_name(o)
-                    .is_some_and(|n| wanted.contains(&(kind, n)))
+                    .is_some_and(|n| wanted.contains(&(kind, &*n)))
         });
     }
     res

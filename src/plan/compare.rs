@@ -1,4 +1,5 @@
 //! Pairing package objects with org objects, and comparing them after normalisation.
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -42,7 +43,7 @@ pub(super) fn objects(package: &ResFile, org: &Value) -> Vec<Pair> {
             continue;
         }
         let theirs = list(org, kind);
-        let by_name: BTreeMap<&str, &Value> = theirs
+        let by_name: BTreeMap<Cow<str>, &Value> = theirs
             .iter()
             .filter_map(|o| Some((kind.api_name(o)?, *o)))
             .collect();
@@ -62,7 +63,7 @@ pub(super) fn objects(package: &ResFile, org: &Value) -> Vec<Pair> {
                 continue;
             };
             let counterpart = by_name
-                .get(name)
+                .get(&name)
                 .or_else(|| by_uuid.get(uuid))
                 .map(|v| (*v).clone());
             pairs.push(Pair {

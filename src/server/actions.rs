@@ -471,7 +471,7 @@ fn prepare(
         ApiError::bad_request("An invocation needs \"action_id\": the rule's id or name")
     })?;
     let rule = store
-        .find_object(org, Kind::Actions, &handle)?
+        .find_object(org, Kind::Rule, &handle)?
         .ok_or_else(|| ApiError::not_found(format!("No rule {handle:?}")))?;
     let object_type = rule
         .body
@@ -566,18 +566,18 @@ fn prepare(
 fn org_definitions(store: &Store, org: OrgId) -> Result<ResFile, ApiError> {
     let mut res = Map::new();
     for kind in [
-        Kind::Workflows,
-        Kind::Functions,
-        Kind::Fields,
-        Kind::Types,
-        Kind::Actions,
+        Kind::Workflow,
+        Kind::Function,
+        Kind::Field,
+        Kind::DataTable,
+        Kind::Rule,
     ] {
         let list: Vec<Value> = store
             .objects(org, kind)?
             .into_iter()
             .map(|o| o.body)
             .collect();
-        res.insert(kind.list_name().to_string(), Value::Array(list));
+        res.insert(kind.list_key().to_string(), Value::Array(list));
     }
     serde_json::from_value(Value::Object(res)).map_err(|e| {
         ApiError::internal(format!(

@@ -1026,7 +1026,7 @@ impl Tx<'_> {
         self.tx.execute(
             "INSERT INTO objects (org_id, kind, uuid, api_name, body, version, modified)
              VALUES (?1, ?2, ?3, ?4, '{}', 1, ?5)",
-            params![org.0, kind.list_name(), uuid, api_name, now],
+            params![org.0, kind.list_key(), uuid, api_name, now],
         )?;
         let id = ObjectId(self.tx.last_insert_rowid());
         let body = make(id);
@@ -1094,7 +1094,7 @@ fn object_from_row(
 fn to_object(
     (id, kind, uuid, api_name, body, version): (i64, String, Option<String>, String, String, i64),
 ) -> Result<StoredObject, StoreError> {
-    let kind = Kind::from_list_name(&kind).ok_or_else(|| StoreError::Corrupt {
+    let kind = Kind::from_list_key(&kind).ok_or_else(|| StoreError::Corrupt {
         what: format!("object {id}"),
         source: serde::de::Error::custom(format!("unknown kind {kind:?}")),
     })?;
@@ -1102,7 +1102,7 @@ fn to_object(
         id: ObjectId(id),
         kind,
         uuid,
-        body: parse_json(format!("{} {api_name:?}", kind.list_name()), &body)?,
+        body: parse_json(format!("{} {api_name:?}", kind.list_key()), &body)?,
         api_name,
         version,
     })
@@ -1114,7 +1114,7 @@ fn objects(conn: &Connection, org: OrgId, kind: Kind) -> Result<Vec<StoredObject
          WHERE org_id = ?1 AND kind = ?2 ORDER BY id",
     )?;
     let rows: Vec<_> = st
-        .query_map(params![org.0, kind.list_name()], object_from_row)?
+        .query_map(params![org.0, kind.list_key()], object_from_row)?
         .collect::<Result<_, _>>()?;
     rows.into_iter().map(to_object).collect()
 }
@@ -1133,7 +1133,7 @@ fn object_where(
     let row = conn
         .query_row(
             &sql,
-            params![org.0, kind.list_name(), value],
+            params![org.0, kind.list_key(), value],
             object_from_row,
         )
         .optional()?;
