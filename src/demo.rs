@@ -23,6 +23,10 @@ use serde_json::{json, Value};
 
 use crate::attack::{AttackError, CachePolicy};
 use crate::help::Help;
+use crate::package::names::{
+    ARTIFACT_TACTICS, FIND_REFERENCE_SETS_RULE, INCIDENT_TACTICS, MAP_RULE_RULE, OFFENSE_RULE,
+    REFERENCE_SETS, TASK_RULE, TECHNIQUES,
+};
 use crate::res::ResFile;
 use crate::runtime::engine::{check_python, EngineError, Text, TextFormat};
 use crate::runtime::mitre::Api;
@@ -33,21 +37,10 @@ use crate::server::emulated::{EmulatedQradar, Scenario};
 use crate::server::{self, ServerError};
 use crate::soar::{self, Client, IncidentId, SoarError};
 
-/// The rules the stories click, by name.
-pub const OFFENSE_RULE: &str = "QRadar Advisor Offense Analysis with MITRE";
-pub const MAP_RULE_RULE: &str = "Map rule to MITRE tactic";
-pub const TASK_RULE: &str = "Create Task for MITRE ATT&CK technique";
-pub const FIND_REFERENCE_SETS_RULE: &str = "Find All QRadar Reference Sets";
-
 /// The README's facts.
 pub const OFFENSE_ID: &str = "23";
 pub const ARTIFACT: &str = "192.168.0.155";
 pub const TECHNIQUE: &str = "Port Knocking";
-
-const INCIDENT_TACTICS: &str = "mitre_attack_of_incident";
-const ARTIFACT_TACTICS: &str = "mitre_attack_of_artifact";
-const TECHNIQUES: &str = "mitre_attack_techniques";
-const REFERENCE_SETS: &str = "qradar_reference_set";
 
 /// What the demo needs from the command line.
 #[derive(Debug, Clone)]

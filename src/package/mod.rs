@@ -151,3 +151,23 @@ fn from_value(value: serde_json::Value) -> ResFile {
 
 #[cfg(test)]
 mod tests;
+
+/// The API names the local runtime, the demo and the tests click through, read from the
+/// definitions so that a rename in one place cannot leave a stale copy elsewhere.
+pub mod names {
+    use super::{deps, owned};
+
+    pub const OFFENSE_WORKFLOW: &str = owned::OFFENSE_ANALYSIS_MITRE.programmatic_name;
+    pub const MAP_RULE_WORKFLOW: &str = owned::MAP_RULE_TO_TACTIC.programmatic_name;
+    pub const FIND_REFERENCE_SETS_WORKFLOW: &str =
+        deps::QRADAR_FIND_REFERENCE_SETS_ARTIFACT.programmatic_name;
+    pub const TECHNIQUE_TASK_WORKFLOW: &str = deps::MITRE_TECHNIQUE_TASK.programmatic_name;
+    pub const OFFENSE_RULE: &str = owned::OFFENSE_ANALYSIS_RULE.name;
+    pub const MAP_RULE_RULE: &str = owned::MAP_RULE_RULE.name;
+    pub const TASK_RULE: &str = deps::CREATE_TASK_FOR_TECHNIQUE.name;
+    pub const FIND_REFERENCE_SETS_RULE: &str = deps::FIND_ALL_QRADAR_REFERENCE_SETS.name;
+    pub const INCIDENT_TACTICS: &str = deps::MITRE_ATTACK_OF_INCIDENT.type_name;
+    pub const ARTIFACT_TACTICS: &str = owned::MITRE_ATTACK_OF_ARTIFACT.type_name;
+    pub const TECHNIQUES: &str = deps::MITRE_ATTACK_TECHNIQUES.type_name;
+    pub const REFERENCE_SETS: &str = deps::QRADAR_REFERENCE_SET.type_name;
+}

@@ -11,6 +11,7 @@ pub mod mitre;
 pub mod qradar;
 pub mod setup;
 mod shim;
+pub mod story;
 pub mod ui;
 
 pub use dispatch::Runtime;
