@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::steps::ReadXml;
 use super::{identity, refs, scripts, steps, Diagnostic, ObjectRef, Options};
 use crate::res::{DataTable, Field, Function, Kind, ResFile};
 
@@ -22,10 +23,13 @@ pub(super) const BUILTIN_OBJECT_TYPES: &[&str] = &[
     "__emailmessage",
 ];
 
-pub(super) fn run(res: &ResFile, options: &Options) -> Vec<Diagnostic> {
+/// Every model check. `xml`: the workflows' and playbooks' processes when the caller has read
+/// them already, else they are read here.
+pub(super) fn run(res: &ResFile, options: &Options, xml: Option<ReadXml>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let index = Index::new(res);
-    let processes = steps::parse(res, &mut out);
+    let xml = xml.unwrap_or_else(|| ReadXml::from_model(res));
+    let processes = steps::parse(res, xml, &mut out);
     let sources = scripts::collect(res, &processes, &mut out);
     let pending = options
         .python

@@ -366,11 +366,22 @@ pub fn validate_document(doc: &Document, options: &Options) -> Report {
         Ok(v) => v,
         Err(e) => return Report::new(file, member, vec![parse_failure(e)]),
     };
-    let mut diagnostics = schema::check(&value);
-    match <ResFile as serde::Deserialize>::deserialize(&value) {
+    // The schema pass and the workflows' XML need only the JSON value: they run on a second
+    // thread while this one builds the typed model (`docs/PERFORMANCE.md`, Validate).
+    let (model, (mut diagnostics, xml)) = std::thread::scope(|s| {
+        let side = s.spawn(|| (schema::check(&value), steps::ReadXml::from_value(&value)));
+        let model = <ResFile as serde::Deserialize>::deserialize(&value);
+        let side = side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (model, side)
+    });
+    // Freeing a large value takes a few milliseconds; nothing below needs it.
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
+    match model {
         Ok(model) => {
-            drop(value);
-            diagnostics.extend(checks::run(&model, options));
+            diagnostics.extend(checks::run(&model, options, Some(xml)));
+            let _ = std::thread::Builder::new().spawn(move || drop(model));
         }
         Err(e) => {
             // The schema pass covers every member the model types; should it ever miss one,
@@ -390,7 +401,7 @@ pub fn validate_res(res: &ResFile, options: &Options) -> Vec<Diagnostic> {
         Ok(value) => schema::check(&value),
         Err(e) => vec![Diagnostic::new("schema.type", "", e.to_string())],
     };
-    diagnostics.extend(checks::run(res, options));
+    diagnostics.extend(checks::run(res, options, None));
     diagnostics
 }
 

@@ -332,7 +332,7 @@ fn walk(
                     if k.key == "export_key" {
                         if let Some(expected) = expected_export_key(o.kind, v) {
                             d = d.help(format!(
-                                "set `export_key` to {expected:?}, the {} API name",
+                                "set `export_key` to {expected:?}, the {}'s API name",
                                 o.kind
                             ));
                         }

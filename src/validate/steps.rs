@@ -9,7 +9,9 @@ use super::checks::{playbook_ref, pointer, workflow_ref, Index};
 use super::refs::is_function_input;
 use super::{Diagnostic, ObjectRef};
 use crate::help::Help;
-use crate::res::bpmn::{Node, NodeKind, Process};
+use serde_json::Value;
+
+use crate::res::bpmn::{BpmnError, Node, NodeKind, Process};
 use crate::res::{Kind, ResFile};
 
 /// One workflow's or playbook's process, read from its XML.
@@ -22,16 +24,76 @@ pub(super) struct Parsed<'a> {
     pub local_scripts: HashSet<&'a str>,
 }
 
-/// Read every workflow's and playbook's XML; what cannot be read is a `bpmn.malformed` finding.
-pub(super) fn parse<'a>(res: &'a ResFile, out: &mut Vec<Diagnostic>) -> Vec<Parsed<'a>> {
-    let mut parsed = Vec::new();
-    for (i, w) in res.workflows().iter().enumerate() {
-        let Some(xml) = w.content.get().and_then(|c| c.xml.get()) else {
-            continue;
+/// The processes of every workflow and playbook, read from their XML, by list index (`None`
+/// where an object has no XML string).
+///
+/// Reading the XML is the most expensive check; it needs only the JSON, so
+/// [`super::validate_document`] reads it from the raw value on a second thread while the typed
+/// model is built.
+pub(super) struct ReadXml {
+    workflows: Vec<Option<Result<Process, BpmnError>>>,
+    playbooks: Vec<Option<Result<Process, BpmnError>>>,
+}
+
+impl ReadXml {
+    pub fn from_value(doc: &Value) -> Self {
+        let read = |list: &str| -> Vec<_> {
+            doc.get(list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|o| {
+                    o.pointer("/content/xml")
+                        .and_then(Value::as_str)
+                        .map(Process::parse)
+                })
+                .collect()
         };
+        ReadXml {
+            workflows: read("workflows"),
+            playbooks: read("playbooks"),
+        }
+    }
+
+    pub fn from_model(res: &ResFile) -> Self {
+        ReadXml {
+            workflows: res
+                .workflows()
+                .iter()
+                .map(|w| {
+                    w.content
+                        .get()
+                        .and_then(|c| c.xml.get())
+                        .map(|x| Process::parse(x))
+                })
+                .collect(),
+            playbooks: res
+                .playbooks()
+                .iter()
+                .map(|p| {
+                    p.content
+                        .get()
+                        .and_then(|c| c.xml.get())
+                        .map(|x| Process::parse(x))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Pair the processes with their objects; XML that could not be read is a `bpmn.malformed`
+/// finding, a workflow whose process id is not its programmatic name a `bpmn.process-id` one.
+pub(super) fn parse<'a>(
+    res: &'a ResFile,
+    xml: ReadXml,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Parsed<'a>> {
+    let mut parsed = Vec::new();
+    for ((i, w), read) in res.workflows().iter().enumerate().zip(xml.workflows) {
+        let Some(read) = read else { continue };
         let object = workflow_ref(w, i);
         let path = format!("{}/content/xml", pointer(Kind::Workflow, i));
-        let Some(process) = read(xml, &object, &path, out) else {
+        let Some(process) = accept(read, &object, &path, out) else {
             continue;
         };
         if let Some(name) = w.programmatic_name.get() {
@@ -59,13 +121,11 @@ pub(super) fn parse<'a>(res: &'a ResFile, out: &mut Vec<Diagnostic>) -> Vec<Pars
             local_scripts: HashSet::new(),
         });
     }
-    for (i, p) in res.playbooks().iter().enumerate() {
-        let Some(xml) = p.content.get().and_then(|c| c.xml.get()) else {
-            continue;
-        };
+    for ((i, p), read) in res.playbooks().iter().enumerate().zip(xml.playbooks) {
+        let Some(read) = read else { continue };
         let object = playbook_ref(p, i);
         let path = format!("{}/content/xml", pointer(Kind::Playbook, i));
-        let Some(process) = read(xml, &object, &path, out) else {
+        let Some(process) = accept(read, &object, &path, out) else {
             continue;
         };
         let local_scripts = p
@@ -85,8 +145,13 @@ pub(super) fn parse<'a>(res: &'a ResFile, out: &mut Vec<Diagnostic>) -> Vec<Pars
     parsed
 }
 
-fn read(xml: &str, object: &ObjectRef, path: &str, out: &mut Vec<Diagnostic>) -> Option<Process> {
-    match Process::parse(xml) {
+fn accept(
+    read: Result<Process, BpmnError>,
+    object: &ObjectRef,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Process> {
+    match read {
         Ok(p) => Some(p),
         Err(e) => {
             let mut d =

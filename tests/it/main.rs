@@ -11,3 +11,4 @@ mod fmt;
 mod plan;
 mod res;
 mod soar;
+mod validate;
