@@ -1,5 +1,5 @@
-//! The index cache on disk: a built [`IndexData`] stored as JSON under a key that says exactly
-//! which data it was built from, so a repeated lookup skips inflating and parsing the bundle.
+//! The index cache on disk: a built [`IndexData`] stored under a key that says exactly which
+//! data it was built from, so a repeated lookup skips inflating and parsing the bundle.
 //!
 //! Where: `$RESPACK_CACHE_DIR`, else `$XDG_CACHE_HOME/respack`, else `~/.cache/respack`.
 //! What: one file per source, named by a hash of its key. The key (bundle path, size and
@@ -7,6 +7,10 @@
 //! the file too and compared on load: a file that doesn't parse, has another format, or another
 //! key is ignored and rebuilt, never trusted because of its name. Writes go to a temporary file
 //! in the same folder and are renamed into place, so a concurrent reader never sees half a file.
+//!
+//! File layout: the magic line `respack-attack-index\n`, the format number (`u32` LE), the key
+//! as length-prefixed JSON, the creation time (`u64` seconds), a checksum of the payload
+//! (`u64`), then the payload in the binary encoding of `codec.rs`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,11 +19,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::codec;
 use super::index::{Index, IndexData};
 use super::AttackError;
 
 /// Bump when [`IndexData`] or its meaning changes; older files are then rebuilt.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+
+const MAGIC: &[u8] = b"respack-attack-index\n";
 
 /// The default cache folder (see the module docs for the order of precedence).
 pub fn default_dir() -> Option<PathBuf> {
@@ -78,17 +85,8 @@ impl CacheKey {
         let json = serde_json::to_vec(self).unwrap_or_default();
         let digest = Sha256::digest(&json);
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        format!("attack-index-{hex}.json")
+        format!("attack-index-{hex}.bin")
     }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Entry<D> {
-    format: u32,
-    key: CacheKey,
-    /// Seconds since the epoch when the data was fetched or built.
-    created: u64,
-    data: D,
 }
 
 /// A cache folder.
@@ -135,26 +133,15 @@ impl Cache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Miss::Absent),
             Err(e) => return Err(Miss::Ignored(format!("{}: {e}", path.display()))),
         };
-        // One parse: a file of another format fails here or on the format check below.
         let ignored = |why: String| Miss::Ignored(format!("{}: {why}", path.display()));
-        let entry: Entry<IndexData> = serde_json::from_slice(&bytes)
-            .map_err(|e| ignored(format!("not a valid cache file ({e})")))?;
-        if entry.format != FORMAT {
-            return Err(ignored(format!(
-                "cache format {} (this build reads {FORMAT})",
-                entry.format
-            )));
-        }
-        if entry.key != *key {
-            return Err(ignored("built from other data".into()));
-        }
+        let (created, data) = parse_file(&bytes, key).map_err(ignored)?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
         Ok(Cached {
-            index: Index::from_data(entry.data),
-            age: Duration::from_secs(now.saturating_sub(entry.created)),
+            index: Index::from_data(data),
+            age: Duration::from_secs(now.saturating_sub(created)),
         })
     }
 
@@ -170,17 +157,62 @@ impl Cache {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let entry = Entry {
-            format: FORMAT,
-            key: key.clone(),
-            created,
-            data: index.data(),
-        };
-        let bytes = serde_json::to_vec(&entry).map_err(|e| write_err(std::io::Error::other(e)))?;
+        let key_json = serde_json::to_vec(key).map_err(|e| write_err(std::io::Error::other(e)))?;
+        let payload = codec::encode(index.data());
+        let mut bytes = Vec::with_capacity(payload.len() + key_json.len() + 64);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT.to_le_bytes());
+        bytes.extend_from_slice(&(key_json.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&key_json);
+        bytes.extend_from_slice(&created.to_le_bytes());
+        bytes.extend_from_slice(&codec::checksum(&payload).to_le_bytes());
+        bytes.extend_from_slice(&payload);
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(write_err)?;
         tmp.write_all(&bytes).map_err(write_err)?;
         tmp.persist(&path).map_err(|e| write_err(e.error))?;
         Ok(path)
+    }
+}
+
+/// Header checks, then the payload: `(created, data)`, or why the file can't be used.
+fn parse_file(bytes: &[u8], key: &CacheKey) -> Result<(u64, IndexData), String> {
+    let rest = bytes
+        .strip_prefix(MAGIC)
+        .ok_or("not a respack ATT&CK cache file")?;
+    let (format, rest) = split_u32(rest)?;
+    if format != FORMAT {
+        return Err(format!("cache format {format} (this build reads {FORMAT})"));
+    }
+    let (key_len, rest) = split_u32(rest)?;
+    if key_len as usize > rest.len() {
+        return Err("truncated".into());
+    }
+    let (key_json, rest) = rest.split_at(key_len as usize);
+    let stored: CacheKey =
+        serde_json::from_slice(key_json).map_err(|e| format!("unreadable key ({e})"))?;
+    if stored != *key {
+        return Err("built from other data".into());
+    }
+    let (created, rest) = split_u64(rest)?;
+    let (sum, payload) = split_u64(rest)?;
+    if codec::checksum(payload) != sum {
+        return Err("damaged (checksum mismatch)".into());
+    }
+    let data = codec::decode(payload).map_err(|c| format!("damaged ({})", c.0))?;
+    Ok((created, data))
+}
+
+fn split_u32(b: &[u8]) -> Result<(u32, &[u8]), String> {
+    match b.split_first_chunk::<4>() {
+        Some((n, rest)) => Ok((u32::from_le_bytes(*n), rest)),
+        None => Err("truncated".into()),
+    }
+}
+
+fn split_u64(b: &[u8]) -> Result<(u64, &[u8]), String> {
+    match b.split_first_chunk::<8>() {
+        Some((n, rest)) => Ok((u64::from_le_bytes(*n), rest)),
+        None => Err("truncated".into()),
     }
 }
 
@@ -223,6 +255,14 @@ mod tests {
         assert!(matches!(cache.load(&other), Err(Miss::Ignored(_))));
 
         // A corrupt file is ignored, and the next store replaces it.
+        let good = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &good[..good.len() - 3]).unwrap();
+        assert!(matches!(cache.load(&key), Err(Miss::Ignored(_))));
+        let mut flipped = good.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x20;
+        std::fs::write(&path, &flipped).unwrap();
+        assert!(matches!(cache.load(&key), Err(Miss::Ignored(m)) if m.contains("checksum")));
         std::fs::write(&path, b"{\"format\":1,\"key\":").unwrap();
         assert!(matches!(cache.load(&key), Err(Miss::Ignored(_))));
         cache.store(&key, &tiny_index()).unwrap();

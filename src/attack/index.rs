@@ -98,6 +98,15 @@ macro_rules! idx {
             fn at(self) -> usize {
                 self.0 as usize
             }
+            /// The position as a number (for the cache codec).
+            #[allow(dead_code)]
+            pub(crate) fn raw(self) -> u32 {
+                self.0
+            }
+            #[allow(dead_code)]
+            pub(crate) fn from_raw(n: u32) -> Self {
+                $name(n)
+            }
         }
     };
 }
@@ -266,6 +275,45 @@ pub struct IndexData {
     pub origin: String,
 }
 
+impl IndexData {
+    /// Check that every position points inside its vector, so that data read back from a
+    /// cache file can never make a lookup index out of bounds.
+    pub fn validate(&self) -> Result<(), String> {
+        let (nt, nm, ns) = (
+            self.techniques.len(),
+            self.mitigations.len(),
+            self.strategies.len(),
+        );
+        for t in &self.techniques {
+            let techs = t
+                .parent
+                .iter()
+                .chain(t.revoked_by.iter())
+                .chain(t.subtechniques.iter());
+            for x in techs {
+                if x.at() >= nt {
+                    return Err(format!(
+                        "{}: technique position {} out of range",
+                        t.stix_id, x.0
+                    ));
+                }
+            }
+            for l in &t.mitigations {
+                if l.mitigation.at() >= nm {
+                    return Err(format!("{}: mitigation position out of range", t.stix_id));
+                }
+            }
+            if t.detection_strategy.is_some_and(|s| s.at() >= ns) {
+                return Err(format!(
+                    "{}: detection strategy position out of range",
+                    t.stix_id
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Options of a lookup.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -291,11 +339,14 @@ pub struct Index {
     technique_keys: HashMap<String, Vec<TechniqueIdx>>,
     /// Techniques of each tactic, sorted by ATT&CK id (sub-techniques right after their parent).
     tactic_techniques: Vec<Vec<TechniqueIdx>>,
+    /// Derived detection texts, built on first use (most lookups touch few techniques).
+    detections: Vec<std::sync::OnceLock<String>>,
 }
 
 impl Index {
     /// Derive the lookup tables from the data (after a build or a cache load).
     pub fn from_data(data: IndexData) -> Index {
+        let n_techniques = data.techniques.len();
         let mut tactic_keys: HashMap<String, Vec<TacticIdx>> = HashMap::new();
         for (i, t) in data.tactics.iter().enumerate() {
             let idx = TacticIdx(i as u32);
@@ -349,6 +400,9 @@ impl Index {
             tactic_keys,
             technique_keys,
             tactic_techniques,
+            detections: (0..n_techniques)
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
         }
     }
 
@@ -561,11 +615,16 @@ impl Index {
 
     /// The detection text of a technique: `x_mitre_detection` when the data has one, else
     /// (ATT&CK v18 and later) the text derived from its detection strategy and analytics.
-    pub fn detection(&self, t: TechniqueIdx) -> String {
+    pub fn detection(&self, t: TechniqueIdx) -> &str {
         let tech = self.technique(t);
         if !tech.x_mitre_detection.trim().is_empty() {
-            return tech.x_mitre_detection.clone();
+            return &tech.x_mitre_detection;
         }
+        self.detections[t.at()].get_or_init(|| self.derive_detection(t))
+    }
+
+    fn derive_detection(&self, t: TechniqueIdx) -> String {
+        let tech = self.technique(t);
         let Some(s) = tech.detection_strategy else {
             return String::new();
         };

@@ -34,6 +34,7 @@
 //! relationships, and since ATT&CK v18 detection lives in detection strategies and analytics.
 
 pub mod cache;
+mod codec;
 pub mod error;
 pub mod index;
 pub mod source;

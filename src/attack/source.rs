@@ -175,7 +175,7 @@ fn open_taxii(t: &TaxiiSource, policy: &CachePolicy) -> Result<Opened, AttackErr
         } => {
             let cache = Cache::new(dir);
             match cache.load(&key) {
-                Ok(c) if !refresh && c.age <= *max_age => {
+                Ok(c) if !refresh && c.age < *max_age => {
                     return Ok(Opened {
                         index: c.index,
                         from_cache: true,

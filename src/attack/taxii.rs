@@ -330,8 +330,16 @@ impl Client {
                 format!("items{sep}{start}-{}", start + size - 1)
             };
             let reply = match self.get(url, ACCEPT_STIX_20, Some(&range(spec_form))) {
+                // A server that does not understand `items=` answers 400 or 416 to the very
+                // first range; ask once more in the spec's spelling.
+                Ok(r) if r.status == 416 && start == 0 && !spec_form => {
+                    spec_form = true;
+                    self.get(url, ACCEPT_STIX_20, Some(&range(true)))?
+                }
                 Ok(r) => r,
-                Err(_) if start == 0 && !spec_form => {
+                Err(AttackError::Taxii { reason, .. })
+                    if start == 0 && !spec_form && reason.starts_with("HTTP 400") =>
+                {
                     spec_form = true;
                     self.get(url, ACCEPT_STIX_20, Some(&range(true)))?
                 }
@@ -555,8 +563,16 @@ fn resolve(base: &str, r: &str) -> String {
     }
 }
 
+/// Everything but RFC 3986 unreserved characters, so ids like `x-mitre-collection--1f5f…`
+/// stay readable and match servers that compare paths literally.
+const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// Split `user:password@` out of a URL, so credentials are sent as a header and never shown.

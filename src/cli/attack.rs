@@ -443,7 +443,7 @@ fn technique_text(index: &Index, t: TechniqueIdx, filter: Filter) -> String {
     let _ = writeln!(s, "\nDescription:\n{}", indent(&tech.description));
     let detection = index.detection(t);
     if !detection.is_empty() {
-        let _ = writeln!(s, "\nDetection:\n{}", indent(&detection));
+        let _ = writeln!(s, "\nDetection:\n{}", indent(detection));
     }
     let mits = index.mitigations_of(t, filter);
     if !mits.is_empty() {
@@ -483,7 +483,7 @@ fn indent_by(text: &str, n: usize) -> String {
             if l.trim().is_empty() {
                 String::new()
             } else {
-                format!("{pad}{l}")
+                format!("{pad}{}", l.trim_end())
             }
         })
         .collect::<Vec<_>>()

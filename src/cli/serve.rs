@@ -1,10 +1,16 @@
 //! `respack serve`: the reference SOAR org.
 use std::path::PathBuf;
 
-use super::CmdResult;
+use super::{CmdError, CmdResult, Exit};
+use crate::server;
 
 /// Run the reference SOAR org: an emulation of the SOAR REST API subset respack and IBM's
 /// clients use, over HTTPS, with its state in SQLite.
+///
+/// On first start it creates the org, an API key, an admin user and a certificate for
+/// 127.0.0.1 and localhost, all kept in the database so the org survives a restart.
+/// --write-config writes an app.config (host, port, org, api_key_id, api_key_secret, cafile)
+/// once the server listens. Stop it with Ctrl-C or SIGTERM.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Address to listen on; port 0 picks a free port
@@ -24,6 +30,45 @@ pub struct Args {
     pub seed_integrations: bool,
 }
 
-pub fn run(_args: Args) -> CmdResult {
-    super::not_built("serve")
+pub fn run(args: Args) -> CmdResult {
+    let mut opts = server::Options::new(args.db);
+    opts.listen = args.listen;
+    opts.org = args.org;
+    opts.write_config = args.write_config;
+    opts.seed_integrations = args.seed_integrations;
+    let running = server::start(opts)?;
+    println!(
+        "listening on {} (org {:?})",
+        running.base_url(),
+        running.org().name
+    );
+    println!("CA certificate: {}", running.ca_pem_path().display());
+    wait_for_stop()?;
+    running.shutdown();
+    Ok(Exit::Success)
+}
+
+/// Block until Ctrl-C or SIGTERM.
+fn wait_for_stop() -> Result<(), CmdError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CmdError::new(format!("cannot wait for signals: {e}")))?;
+    rt.block_on(async {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .map_err(|e| CmdError::new(format!("cannot wait for SIGTERM: {e}")))?;
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        Ok(())
+    })
 }

@@ -123,7 +123,7 @@ pub fn tech_v1(index: &Index, t: TechniqueIdx) -> TechV1 {
         name: tech.name.clone(),
         description: tech.description.clone(),
         external_references: references(index, t),
-        x_mitre_detection: index.detection(t),
+        x_mitre_detection: index.detection(t).to_owned(),
         mitre_tech_id: tech.attack_id.clone(),
     }
 }
@@ -290,7 +290,7 @@ pub fn tech_v2(index: &Index, t: TechniqueIdx) -> Value {
         "name": tech.name,
         "description": sanitise(&deprecated_prefix(tech.status, &tech.description)),
         "external_references": references(index, t),
-        "x_mitre_detection": sanitise(&index.detection(t)),
+        "x_mitre_detection": sanitise(index.detection(t)),
         "id": tech.attack_id,
         "collection": tech.domain.collection_title(),
     })

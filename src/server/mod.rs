@@ -1,4 +1,423 @@
 //! `respack serve`: the reference SOAR org, an emulation of the SOAR REST API subset that respack
 //! and IBM's clients use, with its state in SQLite.
+//!
+//! It speaks HTTPS like a real SOAR (IBM's client only speaks HTTPS), with a certificate made
+//! on first start for `127.0.0.1` and `localhost` (see [`tls`]). Everything else lives in the
+//! SQLite file given as `--db` (see [`store`]), so an org, its API key and its content survive a
+//! restart.
+//!
+//! Library use (tests, `respack demo`):
+//! ```no_run
+//! # fn main() -> Result<(), respack::server::ServerError> {
+//! let server = respack::server::start(respack::server::Options::new("/tmp/org.db"))?;
+//! println!("{} org {}", server.base_url(), server.org_id());
+//! server.shutdown();
+//! # Ok(()) }
+//! ```
+//! The server runs on its own tokio runtime thread, so synchronous callers can use it.
+//! More routes (action invocations, emulated QRadar endpoints) plug in as an [`Extension`].
+//!
+//! What the REST surface covers and how it behaves is in [`api`] (session, org, export,
+//! import) and [`incidents`]; the import rules (matching by uuid and API name, refusals) in
+//! [`import`].
 
+pub mod api;
 pub mod emulated;
+pub mod error;
+pub mod export;
+pub mod import;
+pub mod incidents;
+pub mod kinds;
+pub mod state;
+pub mod store;
+pub mod tls;
+
+use std::io::Write;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use serde_json::Value;
+
+pub use error::{ApiError, ServerError};
+pub use state::{AppState, Caller, Principal, ServerInfo};
+pub use store::{ApiKey, Org, OrgId, Store};
+
+/// The default org name (what SOAR's own tooling calls its sample org).
+pub const DEFAULT_ORG: &str = "Test Organization";
+
+/// The user made on first start for email/password logins.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+
+/// An add-on to the reference org: more routes on the same server and state, and more
+/// app.config sections for `--write-config`.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use axum::{extract::{Path, State}, routing::post, Json, Router};
+/// use respack::server::{ApiError, AppState, Caller, Extension, OrgId};
+///
+/// struct Invocations;
+///
+/// async fn invoke(
+///     State(state): State<AppState>,
+///     caller: Caller,
+///     Path((org, inc)): Path<(i64, i64)>,
+/// ) -> Result<Json<serde_json::Value>, ApiError> {
+///     let org = caller.check_org(OrgId(org))?;
+///     state
+///         .with_store(move |s| Ok(Json(serde_json::json!({"org": org, "incident": inc}))))
+///         .await
+/// }
+///
+/// impl Extension for Invocations {
+///     fn routes(&self, state: AppState) -> Router {
+///         Router::new()
+///             .route("/rest/orgs/{org}/incidents/{inc}/action_invocations", post(invoke))
+///             .with_state(state)
+///     }
+/// }
+///
+/// let mut opts = respack::server::Options::new("/tmp/org.db");
+/// opts.extensions.push(Arc::new(Invocations));
+/// ```
+pub trait Extension: Send + Sync {
+    /// Routes merged into the server's router. Handlers can take [`Caller`] (authentication as
+    /// for every other route) and use [`AppState::with_store`].
+    fn routes(&self, state: AppState) -> Router;
+
+    /// Sections appended to the app.config `--write-config` writes (for example an
+    /// integration's `[fn_qradar_integration]` pointing at emulated endpoints).
+    fn config_sections(&self, _info: &ServerInfo) -> Vec<ConfigSection> {
+        Vec::new()
+    }
+}
+
+/// One `[name]` section of an app.config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigSection {
+    pub name: String,
+    pub entries: Vec<(String, String)>,
+}
+
+/// How to start the reference org.
+#[derive(Clone)]
+pub struct Options {
+    /// `HOST:PORT`; port 0 picks a free port.
+    pub listen: String,
+    /// The SQLite file holding the org (created on first start).
+    pub db: PathBuf,
+    /// The org to serve (created when the database has none of that name).
+    pub org: String,
+    /// Write an app.config pointing at the server here, once it listens.
+    pub write_config: Option<PathBuf>,
+    /// Import the dependency integrations' objects ([`crate::package::integrations_seed`]).
+    pub seed_integrations: bool,
+    pub extensions: Vec<Arc<dyn Extension>>,
+}
+
+impl Options {
+    /// Defaults: `127.0.0.1:0`, org "Test Organization", no app.config, no seeding.
+    pub fn new(db: impl Into<PathBuf>) -> Options {
+        Options {
+            listen: "127.0.0.1:0".into(),
+            db: db.into(),
+            org: DEFAULT_ORG.into(),
+            write_config: None,
+            seed_integrations: false,
+            extensions: Vec::new(),
+        }
+    }
+}
+
+/// A running reference org. Dropping it stops the server.
+pub struct RunningServer {
+    addr: SocketAddr,
+    org: Org,
+    api_key: ApiKey,
+    login: (String, String),
+    ca_pem_path: PathBuf,
+    state: AppState,
+    handle: axum_server::Handle,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+/// The CA file next to the database: `org.db` → `org.ca.pem`.
+pub fn ca_path_for(db: &Path) -> PathBuf {
+    db.with_extension("ca.pem")
+}
+
+/// Write `text` to `path` atomically: a temporary file in the same folder, then a rename, so
+/// a reader polling for the file never sees it half written.
+fn write_atomic(path: &Path, text: &str, what: &'static str) -> Result<(), ServerError> {
+    let io = |source| ServerError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // tempfile's own error names its random file; the folder is what the user must fix.
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| io(std::io::Error::from(e.kind())))?;
+    tmp.write_all(text.as_bytes()).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// Open the database and make sure `org` has an API key and an admin user.
+fn prepare_org(
+    store: &Store,
+    org_name: &str,
+) -> Result<(Org, ApiKey, (String, String)), ServerError> {
+    let org = match store.org_by_name(org_name)? {
+        Some(o) => o,
+        None => store.create_org(org_name)?,
+    };
+    let key = match store.first_api_key(org.id)? {
+        Some(k) => k,
+        None => store.create_api_key(org.id, "respack serve")?,
+    };
+    let login = match store.first_user_of(org.id)? {
+        Some((u, pw)) => (u.email, pw),
+        None => {
+            let password = store::random_token(12);
+            let user = match store.user_by_email(ADMIN_EMAIL)? {
+                Some(u) => u,
+                None => store.create_user(ADMIN_EMAIL, &password, "Org", "Admin")?,
+            };
+            store.add_membership(user.id, org.id)?;
+            match store.first_user_of(org.id)? {
+                Some((u, pw)) => (u.email, pw),
+                None => (user.email, password),
+            }
+        }
+    };
+    Ok((org, key, login))
+}
+
+/// Import `res` into `org` through the same two phases the REST API runs, accepted at once.
+/// Returns the ACCEPTED import DTO.
+pub fn import_accepted(store: &mut Store, org: OrgId, res: &Value) -> Result<Value, ServerError> {
+    let dto = api::begin_import(store, org, res)?;
+    let id = store::ImportId(dto.get("id").and_then(Value::as_i64).unwrap_or_default());
+    api::finish_import(store, org, id, true)
+        .map_err(|e| ServerError::Seed(import::ImportError::Refused(vec![e.message])))
+}
+
+fn app_config(
+    addr: SocketAddr,
+    org: &Org,
+    key: &ApiKey,
+    login: &(String, String),
+    cafile: &Path,
+    extra: &[ConfigSection],
+) -> String {
+    let mut s = format!(
+        "# Written by `respack serve`: the reference SOAR org at https://{addr}\n\
+         [resilient]\n\
+         host={}\nport={}\norg={}\napi_key_id={}\napi_key_secret={}\ncafile={}\n\
+         # Email/password login (the deprecated session flow), for testing it instead of the key:\n\
+         #email={}\n#password={}\n",
+        addr.ip(),
+        addr.port(),
+        org.name,
+        key.id,
+        key.secret,
+        cafile.display(),
+        login.0,
+        login.1,
+    );
+    for sec in extra {
+        s.push_str(&format!("\n[{}]\n", sec.name));
+        for (k, v) in &sec.entries {
+            s.push_str(&format!("{k}={v}\n"));
+        }
+    }
+    s
+}
+
+/// Start the reference org: open (or create) the database, its org, key and certificate,
+/// optionally seed it, bind the listener, serve on a background runtime thread, and write the
+/// app.config. Returns once the listener is bound.
+pub fn start(opts: Options) -> Result<RunningServer, ServerError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let listen = opts
+        .listen
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| ServerError::Listen {
+            addr: opts.listen.clone(),
+        })?;
+
+    let mut store = Store::open(&opts.db).map_err(|source| ServerError::Db {
+        path: opts.db.clone(),
+        source,
+    })?;
+    let (org, api_key, login) = prepare_org(&store, &opts.org)?;
+    let identity = tls::load_or_create(&store)?;
+    if opts.seed_integrations {
+        import_accepted(&mut store, org.id, &crate::package::integrations_seed())?;
+    }
+    let ca_path = ca_path_for(&opts.db);
+    write_atomic(
+        &ca_path,
+        &identity.ca_pem,
+        "cannot write the CA certificate",
+    )?;
+    let ca_pem_path = std::fs::canonicalize(&ca_path).map_err(|source| ServerError::Io {
+        what: "cannot resolve",
+        path: ca_path.clone(),
+        source,
+    })?;
+
+    let listener = std::net::TcpListener::bind(listen).map_err(|source| ServerError::Bind {
+        addr: opts.listen.clone(),
+        source,
+    })?;
+    let bind_err = |source| ServerError::Bind {
+        addr: opts.listen.clone(),
+        source,
+    };
+    listener.set_nonblocking(true).map_err(bind_err)?;
+    let addr = listener.local_addr().map_err(bind_err)?;
+    let info = ServerInfo { addr };
+
+    let state = AppState::new(Arc::new(Mutex::new(store)), info.clone());
+    let mut app = api::routes(state.clone()).merge(incidents::routes(state.clone()));
+    for ext in &opts.extensions {
+        app = app.merge(ext.routes(state.clone()));
+    }
+    let app = app
+        .fallback(|uri: axum::http::Uri| async move {
+            ApiError::not_found(format!("No such endpoint: {}", uri.path()))
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024));
+
+    let tls = axum_server::tls_rustls::RustlsConfig::from_config(identity.server_config()?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("respack-serve")
+        .enable_all()
+        .build()
+        .map_err(ServerError::Runtime)?;
+    let handle = axum_server::Handle::new();
+    let server_handle = handle.clone();
+    let thread = std::thread::Builder::new()
+        .name("respack-serve".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                axum_server::from_tcp_rustls(listener, tls)
+                    .handle(server_handle)
+                    .serve(app.into_make_service())
+                    .await
+            })
+        })
+        .map_err(ServerError::Runtime)?;
+
+    let server = RunningServer {
+        addr,
+        org,
+        api_key,
+        login,
+        ca_pem_path,
+        state,
+        handle,
+        thread: Some(thread),
+    };
+    if let Some(path) = &opts.write_config {
+        let extra: Vec<ConfigSection> = opts
+            .extensions
+            .iter()
+            .flat_map(|e| e.config_sections(&info))
+            .collect();
+        let text = app_config(
+            addr,
+            &server.org,
+            &server.api_key,
+            &server.login,
+            &server.ca_pem_path,
+            &extra,
+        );
+        write_atomic(path, &text, "cannot write the app.config")?;
+    }
+    Ok(server)
+}
+
+impl RunningServer {
+    /// The bound address (the real port when asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `https://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// The CA certificate clients must trust (app.config's `cafile`).
+    pub fn ca_pem_path(&self) -> &Path {
+        &self.ca_pem_path
+    }
+
+    pub fn api_key(&self) -> &ApiKey {
+        &self.api_key
+    }
+
+    pub fn org_id(&self) -> OrgId {
+        self.org.id
+    }
+
+    pub fn org(&self) -> &Org {
+        &self.org
+    }
+
+    /// Email and password of the org's admin user (for the session flow).
+    pub fn login(&self) -> (&str, &str) {
+        (&self.login.0, &self.login.1)
+    }
+
+    /// The shared state (store access for in-process callers).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Import a `.res` into the served org, accepted at once (what an admin who installed
+    /// those integrations has). Returns the ACCEPTED import DTO.
+    pub fn seed_from_res(&self, res: &Value) -> Result<Value, ServerError> {
+        let org = self.org.id;
+        self.state
+            .with_store_blocking(|s| import_accepted(s, org, res))
+    }
+
+    /// Another org in the same database, with its own API key (the admin user joins it too).
+    pub fn create_org(&self, name: &str) -> Result<(Org, ApiKey), ServerError> {
+        self.state.with_store_blocking(|s| {
+            let (org, key, _) = prepare_org(s, name)?;
+            Ok((org, key))
+        })
+    }
+
+    /// Stop serving and wait for the server thread to end.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.handle
+            .graceful_shutdown(Some(std::time::Duration::from_secs(2)));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

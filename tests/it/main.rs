@@ -6,9 +6,14 @@
 mod util;
 
 mod bpmn;
+mod build;
+mod attack;
 mod cli;
 mod fmt;
 mod plan;
+mod qradar;
 mod res;
+mod serve;
+mod show;
 mod soar;
 mod validate;

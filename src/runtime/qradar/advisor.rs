@@ -90,6 +90,7 @@ impl AdvisorClient {
                 base,
                 &cfg.verify,
                 cfg.http_timeout,
+                cfg.proxy.as_deref(),
                 Some((&cfg.advisor_token, true)),
                 None,
             )?,

@@ -39,6 +39,7 @@ impl CafmClient {
                 base,
                 &cfg.verify,
                 cfg.http_timeout,
+                cfg.proxy.as_deref(),
                 Some((token, true)),
                 None,
             )?,
@@ -95,6 +96,6 @@ impl CafmClient {
         Ok(all
             .get(rule_name)
             .cloned()
-            .unwrap_or_else(super::stix::empty_object))
+            .unwrap_or_else(|| Value::Object(Default::default())))
     }
 }

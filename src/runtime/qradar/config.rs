@@ -11,6 +11,9 @@
 //! | both | `http_timeout` | seconds one HTTP request may take (default 60) |
 //! | both | `verify_cert` | besides `false`/`true`, a path to a PEM CA file (for `[fn_qradar_advisor]` the integration only knows `false`) |
 //!
+//! Proxies come from `[integrations]` `http_proxy` / `https_proxy` (chosen by the host's
+//! scheme), as resilient_lib gives them to QRadar Advisor 2.0.2+.
+//!
 //! `offense_analysis_timeout` and `offense_analysis_period` also accept decimals (the
 //! integration reads whole seconds), so tests can poll fast.
 //!
@@ -150,6 +153,8 @@ pub struct AdvisorConfig {
     pub polling: Polling,
     pub api_prefix: ApiPrefix,
     pub http_timeout: Duration,
+    /// Proxy URL from `[integrations]`, for this host's scheme.
+    pub proxy: Option<String>,
 }
 
 /// How the QRadar integration authenticates to QRadar's REST API.
@@ -169,6 +174,8 @@ pub struct QradarConfig {
     pub auth: QradarAuth,
     pub verify: Verify,
     pub http_timeout: Duration,
+    /// Proxy URL from `[integrations]`, for this host's scheme.
+    pub proxy: Option<String>,
 }
 
 /// The QRadar sections of one app.config; a section the file lacks is `None`, and the function
@@ -215,13 +222,22 @@ impl AppConfig {
             })
         };
         let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let integrations = section("integrations");
+        let proxies = Proxies {
+            http: integrations
+                .as_ref()
+                .and_then(|s| s.optional("http_proxy").map(String::from)),
+            https: integrations
+                .as_ref()
+                .and_then(|s| s.optional("https_proxy").map(String::from)),
+        };
         Ok(AppConfig {
             file: file.to_path_buf(),
             advisor: section(ADVISOR_SECTION)
-                .map(|s| AdvisorConfig::from_section(&s, &base))
+                .map(|s| AdvisorConfig::from_section(&s, &base, &proxies))
                 .transpose()?,
             qradar: section(QRADAR_SECTION)
-                .map(|s| QradarConfig::from_section(&s, &base))
+                .map(|s| QradarConfig::from_section(&s, &base, &proxies))
                 .transpose()?,
         })
     }
@@ -244,6 +260,22 @@ impl AppConfig {
                 file: self.file.clone(),
                 section: QRADAR_SECTION.into(),
             })
+    }
+}
+
+/// `[integrations]` proxies, one per target scheme as `requests` picks them.
+struct Proxies {
+    http: Option<String>,
+    https: Option<String>,
+}
+
+impl Proxies {
+    fn for_host(&self, host: &str) -> Option<String> {
+        if host.starts_with("https://") {
+            self.https.clone()
+        } else {
+            self.http.clone()
+        }
     }
 }
 
@@ -311,7 +343,11 @@ fn with_scheme(host: &str) -> String {
 }
 
 impl AdvisorConfig {
-    fn from_section(s: &Section, base: &Path) -> Result<AdvisorConfig, QradarError> {
+    fn from_section(
+        s: &Section,
+        base: &Path,
+        proxies: &Proxies,
+    ) -> Result<AdvisorConfig, QradarError> {
         let timeout = s.seconds("offense_analysis_timeout", Duration::from_secs(1200))?;
         let polling = Polling {
             timeout: (!timeout.is_zero()).then_some(timeout),
@@ -327,8 +363,10 @@ impl AdvisorConfig {
                 )
             })?,
         };
+        let host = with_scheme(s.required("qradar_host")?);
         Ok(AdvisorConfig {
-            host: with_scheme(s.required("qradar_host")?),
+            proxy: proxies.for_host(&host),
+            host,
             advisor_app_id: AppId(s.required("qradar_advisor_app_id")?.into()),
             advisor_token: Secret::new(s.required("qradar_advisor_token")?),
             cafm_app_id: s.optional("qradar_cafm_app_id").map(|v| AppId(v.into())),
@@ -342,7 +380,11 @@ impl AdvisorConfig {
 }
 
 impl QradarConfig {
-    fn from_section(s: &Section, base: &Path) -> Result<QradarConfig, QradarError> {
+    fn from_section(
+        s: &Section,
+        base: &Path,
+        proxies: &Proxies,
+    ) -> Result<QradarConfig, QradarError> {
         let auth = match (
             s.optional("username"),
             s.optional("qradarpassword"),
@@ -361,8 +403,10 @@ impl QradarConfig {
                 })
             }
         };
+        let host = with_scheme(s.required("host")?);
         Ok(QradarConfig {
-            host: with_scheme(s.required("host")?),
+            proxy: proxies.for_host(&host),
+            host,
             auth,
             verify: Verify::parse(s.get("verify_cert"), true, base),
             http_timeout: s.seconds("http_timeout", DEFAULT_HTTP_TIMEOUT)?,
@@ -396,6 +440,21 @@ mod tests {
         let q = cfg.qradar().unwrap();
         assert!(matches!(&q.auth, QradarAuth::Basic { username, .. } if username == "admin"));
         assert_eq!(q.verify, Verify::CaFile(PathBuf::from("/etc/res/ca.pem")));
+        assert_eq!(a.proxy, None);
+    }
+
+    #[test]
+    fn proxies_come_from_integrations_by_scheme() {
+        let text = "[integrations]\nhttp_proxy = http://p:3128\nhttps_proxy = http://sp:3128\n[fn_qradar_advisor]\nqradar_host=h\nqradar_advisor_token=t\nqradar_advisor_app_id=1\n[fn_qradar_integration]\nhost=http://q\nqradartoken=t\n";
+        let cfg = parse(text).unwrap();
+        assert_eq!(
+            cfg.advisor().unwrap().proxy.as_deref(),
+            Some("http://sp:3128")
+        );
+        assert_eq!(
+            cfg.qradar().unwrap().proxy.as_deref(),
+            Some("http://p:3128")
+        );
     }
 
     #[test]

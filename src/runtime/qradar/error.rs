@@ -39,6 +39,8 @@ pub enum QradarError {
     },
     #[error("verify_cert: cannot use {} as a CA file: {reason}", path.display())]
     CaFile { path: PathBuf, reason: String },
+    #[error("[integrations] proxy {proxy:?} is not usable: {reason}")]
+    BadProxy { proxy: String, reason: String },
 
     /// A function input is missing or has a value the integration cannot use.
     #[error("input {input}: {reason}")]
@@ -111,6 +113,9 @@ impl Help for QradarError {
             }
             CaFile { .. } => {
                 "set verify_cert to a PEM file holding the server's CA certificate, true, or false".into()
+            }
+            BadProxy { .. } => {
+                "set http_proxy / https_proxy in [integrations] to a URL like http://host:3128".into()
             }
             BadInput { .. } => "check the function inputs the workflow passes".into(),
             Token { .. } => {

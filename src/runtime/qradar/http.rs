@@ -45,12 +45,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// `base` is the URL every path is appended to; `sec` (when given) goes out as cookie and
-    /// header `SEC`; `basic` as an `Authorization: Basic` header.
+    /// `base` is the URL every path is appended to; `sec` (when given) goes out as header `SEC`
+    /// and, with `true`, as cookie `SEC`; `basic` as an `Authorization: Basic` header; `proxy`
+    /// is an HTTP (CONNECT) or SOCKS proxy URL.
     pub fn new(
         base: String,
         verify: &Verify,
         timeout: Duration,
+        proxy: Option<&str>,
         sec: Option<(&Secret, bool)>,
         basic: Option<(&str, &Secret)>,
     ) -> Result<Session, QradarError> {
@@ -85,6 +87,13 @@ impl Session {
             .timeout_connect(timeout.min(Duration::from_secs(30)))
             .timeout(timeout)
             .redirects(0);
+        if let Some(proxy) = proxy {
+            let proxy = ureq::Proxy::new(proxy).map_err(|e| QradarError::BadProxy {
+                proxy: proxy.to_string(),
+                reason: e.to_string(),
+            })?;
+            builder = builder.proxy(proxy);
+        }
         if let Some(tls) = tls_config(verify)? {
             builder = builder.tls_config(tls);
         }

@@ -154,7 +154,8 @@ pub fn qradar_advisor_offense_analysis(
 /// `{"tactics": <mapping>}`, or `{"tactics": {}}` when the rule has none.
 ///
 /// Input: `qradar_rule_name` (text, required). `file` names the app.config in errors about
-/// missing CAFM keys.
+/// missing CAFM keys. (The integration fails this function with an empty message and logs the
+/// cause; the error here carries the cause.)
 pub fn qradar_advisor_map_rule(
     cfg: &AdvisorConfig,
     file: &std::path::Path,

@@ -14,7 +14,7 @@
 //! not in the bundle is dropped; relationships that can never attach stop the loop instead of
 //! spinning; sightings are not drawn (the integration fails on them before drawing).
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// Object icons, as `resources.py` of the integration (2018-2020 releases) has them.
 const ICONS: &[(&str, &str)] = &[
@@ -419,11 +419,6 @@ pub fn observables_and_note(bundle: &mut Value) -> (Vec<Value>, String) {
     let observables = observables(objects);
     let note = note_html(objects);
     (observables, note)
-}
-
-/// An empty JSON object, for places that build one.
-pub fn empty_object() -> Value {
-    Value::Object(Map::new())
 }
 
 #[cfg(test)]

@@ -1,0 +1,1080 @@
+//! The reference org's state, all of it in one SQLite file (`--db`), so an org survives a
+//! restart: orgs, users, API keys, sessions, configuration objects, pending imports, export
+//! history, incidents, data table rows and tasks.
+//!
+//! Configuration objects are stored as the JSON the `.res` carries, next to the columns SOAR
+//! matches them on (kind, uuid, API name) and the server `id` assigned here.
+//!
+//! Secrets: API key secrets and passwords are verified against salted SHA-256 hashes. The
+//! plaintext is also kept (columns `secret`, `password`) because this is a local test server
+//! whose `--write-config` must write a working app.config on every start, including restarts
+//! on an existing database; a real SOAR would only show a secret once. Nothing here logs them.
+
+use std::path::Path;
+
+use rand::Rng;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::kinds::Kind;
+
+/// A storage failure: SQLite itself, or a stored JSON document that no longer parses.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("stored {what} is not valid JSON: {source}")]
+    Corrupt {
+        what: String,
+        source: serde_json::Error,
+    },
+    #[error("the database was written by a newer respack (schema {found}, this build reads {supported})")]
+    Schema { found: i64, supported: i64 },
+}
+
+impl crate::help::Help for StoreError {
+    fn help(&self) -> Option<String> {
+        Some("point --db at a new file to start a fresh org".into())
+    }
+}
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Server id of an org (`/rest/orgs/{id}`).
+    OrgId
+);
+id_type!(
+    /// Server id of a configuration object (any kind; ids are unique across kinds).
+    ObjectId
+);
+id_type!(
+    /// Server id of an incident.
+    IncidentId
+);
+id_type!(
+    /// Server id of an import (`/configurations/imports/{id}`).
+    ImportId
+);
+id_type!(
+    /// Server id of a user.
+    UserId
+);
+
+/// The schema version this build writes; bumped with every incompatible change.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orgs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    uuid TEXT NOT NULL,
+    created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL UNIQUE,
+    fname TEXT NOT NULL,
+    lname TEXT NOT NULL,
+    password_salt TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    password TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS memberships (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    PRIMARY KEY (user_id, org_id));
+CREATE TABLE IF NOT EXISTS api_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key_id TEXT NOT NULL UNIQUE,
+    secret_hash TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    name TEXT NOT NULL,
+    created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    token TEXT PRIMARY KEY,
+    csrf TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    kind TEXT NOT NULL,
+    uuid TEXT,
+    api_name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    UNIQUE (org_id, kind, api_name));
+CREATE INDEX IF NOT EXISTS objects_by_uuid ON objects (org_id, kind, uuid);
+CREATE TABLE IF NOT EXISTS imports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    status TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    res TEXT,
+    dto TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS exports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    date INTEGER NOT NULL,
+    options TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS incidents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS table_rows (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    table_name TEXT NOT NULL,
+    cells TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    body TEXT NOT NULL);
+"#;
+
+/// An org as the session and org endpoints describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    pub id: OrgId,
+    pub name: String,
+    pub uuid: String,
+}
+
+/// An API key's id and secret, as an app.config carries them. `Debug` hides the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("id", &self.id)
+            .field("secret", &"<hidden>")
+            .finish()
+    }
+}
+
+/// A verified API key: its principal handle (`api_key_handle`) and the one org it reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPrincipal {
+    pub handle: i64,
+    pub key_id: String,
+    pub name: String,
+    pub org_id: OrgId,
+}
+
+/// A user account (email/password login).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub fname: String,
+    pub lname: String,
+}
+
+/// One stored configuration object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredObject {
+    pub id: ObjectId,
+    pub kind: Kind,
+    pub uuid: Option<String>,
+    pub api_name: String,
+    pub body: Value,
+    pub version: i64,
+}
+
+/// The store: one SQLite connection. Callers serialise access (the server keeps it behind a
+/// mutex); writes that belong together go through [`Store::transaction`].
+pub struct Store {
+    conn: Connection,
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A random token of `bytes` random bytes, URL-safe base64 without padding.
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill(buf.as_mut_slice());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+fn hash_secret(salt: &str, secret: &str) -> String {
+    // Salted and iterated so a copied database does not hand out secrets by table lookup; a
+    // local test org does not need a memory-hard hash.
+    let mut digest = Sha256::digest(format!("{salt}:{secret}").as_bytes());
+    for _ in 0..1000 {
+        digest = Sha256::digest(digest);
+    }
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compare without an early exit, so timing does not tell how much of a hash matched.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn parse_json(what: impl Into<String>, text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|source| StoreError::Corrupt {
+        what: what.into(),
+        source,
+    })
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `path` and bring its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        Store::init(conn)
+    }
+
+    /// A database that lives only in memory (tests).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Store, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        let store = Store { conn };
+        match store.meta("schema_version")? {
+            None => store.set_meta("schema_version", &SCHEMA_VERSION.to_string())?,
+            Some(v) => {
+                let found = v.parse::<i64>().unwrap_or(i64::MAX);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::Schema {
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    /// Run `f` in one SQLite transaction: committed when `f` returns `Ok`, rolled back otherwise.
+    pub fn transaction<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self.conn.transaction().map_err(StoreError::from)?;
+        let mut tx = Tx { tx };
+        let out = f(&mut tx)?;
+        tx.tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    // ---- orgs, users, keys, sessions ------------------------------------------------------
+
+    pub fn create_org(&self, name: &str) -> Result<Org, StoreError> {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        self.conn.execute(
+            "INSERT INTO orgs (name, uuid, created) VALUES (?1, ?2, ?3)",
+            params![name, uuid, now_ms()],
+        )?;
+        Ok(Org {
+            id: OrgId(self.conn.last_insert_rowid()),
+            name: name.to_string(),
+            uuid,
+        })
+    }
+
+    fn org_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Org> {
+        Ok(Org {
+            id: OrgId(r.get(0)?),
+            name: r.get(1)?,
+            uuid: r.get(2)?,
+        })
+    }
+
+    pub fn org(&self, id: OrgId) -> Result<Option<Org>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, name, uuid FROM orgs WHERE id = ?1",
+                [id.0],
+                Store::org_from_row,
+            )
+            .optional()?)
+    }
+
+    pub fn org_by_name(&self, name: &str) -> Result<Option<Org>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, name, uuid FROM orgs WHERE name = ?1",
+                [name],
+                Store::org_from_row,
+            )
+            .optional()?)
+    }
+
+    /// A new API key for `org`; the secret is returned once and stored hashed (and recoverably,
+    /// see the module docs).
+    pub fn create_api_key(&self, org: OrgId, name: &str) -> Result<ApiKey, StoreError> {
+        let key = ApiKey {
+            id: uuid::Uuid::new_v4().to_string(),
+            secret: random_token(32),
+        };
+        self.conn.execute(
+            "INSERT INTO api_keys (key_id, secret_hash, secret, org_id, name, created)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                key.id,
+                hash_secret(&key.id, &key.secret),
+                key.secret,
+                org.0,
+                name,
+                now_ms()
+            ],
+        )?;
+        Ok(key)
+    }
+
+    /// The first API key made for `org` (the one `--write-config` writes).
+    pub fn first_api_key(&self, org: OrgId) -> Result<Option<ApiKey>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT key_id, secret FROM api_keys WHERE org_id = ?1 ORDER BY id LIMIT 1",
+                [org.0],
+                |r| {
+                    Ok(ApiKey {
+                        id: r.get(0)?,
+                        secret: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The key's principal when `secret` is right for `key_id`.
+    pub fn verify_api_key(
+        &self,
+        key_id: &str,
+        secret: &str,
+    ) -> Result<Option<KeyPrincipal>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, key_id, secret_hash, name, org_id FROM api_keys WHERE key_id = ?1",
+                [key_id],
+                |r| {
+                    Ok((
+                        KeyPrincipal {
+                            handle: r.get(0)?,
+                            key_id: r.get(1)?,
+                            name: r.get(3)?,
+                            org_id: OrgId(r.get(4)?),
+                        },
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()?;
+        Ok(row.and_then(|(p, hash)| same(&hash, &hash_secret(key_id, secret)).then_some(p)))
+    }
+
+    pub fn create_user(
+        &self,
+        email: &str,
+        password: &str,
+        fname: &str,
+        lname: &str,
+    ) -> Result<User, StoreError> {
+        let salt = random_token(12);
+        self.conn.execute(
+            "INSERT INTO users (email, fname, lname, password_salt, password_hash, password)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                email,
+                fname,
+                lname,
+                salt,
+                hash_secret(&salt, password),
+                password
+            ],
+        )?;
+        Ok(User {
+            id: UserId(self.conn.last_insert_rowid()),
+            email: email.into(),
+            fname: fname.into(),
+            lname: lname.into(),
+        })
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, email, fname, lname FROM users WHERE email = ?1 COLLATE NOCASE",
+                [email],
+                Store::user_from_row,
+            )
+            .optional()?)
+    }
+
+    pub fn add_membership(&self, user: UserId, org: OrgId) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO memberships (user_id, org_id) VALUES (?1, ?2)",
+            params![user.0, org.0],
+        )?;
+        Ok(())
+    }
+
+    fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+        Ok(User {
+            id: UserId(r.get(0)?),
+            email: r.get(1)?,
+            fname: r.get(2)?,
+            lname: r.get(3)?,
+        })
+    }
+
+    pub fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, email, fname, lname FROM users WHERE id = ?1",
+                [id.0],
+                Store::user_from_row,
+            )
+            .optional()?)
+    }
+
+    /// The first user who is a member of `org`, with the password `--write-config` writes.
+    pub fn first_user_of(&self, org: OrgId) -> Result<Option<(User, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT u.id, u.email, u.fname, u.lname, u.password FROM users u
+                 JOIN memberships m ON m.user_id = u.id WHERE m.org_id = ?1 ORDER BY u.id LIMIT 1",
+                [org.0],
+                |r| Ok((Store::user_from_row(r)?, r.get(4)?)),
+            )
+            .optional()?)
+    }
+
+    pub fn verify_password(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, email, fname, lname, password_salt, password_hash FROM users
+                 WHERE email = ?1 COLLATE NOCASE",
+                [email],
+                |r| {
+                    Ok((
+                        Store::user_from_row(r)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        Ok(row.and_then(|(u, salt, hash)| same(&hash, &hash_secret(&salt, password)).then_some(u)))
+    }
+
+    pub fn user_orgs(&self, user: UserId) -> Result<Vec<Org>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT o.id, o.name, o.uuid FROM orgs o JOIN memberships m ON m.org_id = o.id
+             WHERE m.user_id = ?1 ORDER BY o.id",
+        )?;
+        let orgs = st
+            .query_map([user.0], Store::org_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(orgs)
+    }
+
+    pub fn org_users(&self, org: OrgId) -> Result<Vec<User>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT u.id, u.email, u.fname, u.lname FROM users u JOIN memberships m
+             ON m.user_id = u.id WHERE m.org_id = ?1 ORDER BY u.id",
+        )?;
+        let users = st
+            .query_map([org.0], Store::user_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(users)
+    }
+
+    /// A new login session: `(JSESSIONID value, csrf token)`.
+    pub fn create_session(&self, user: UserId) -> Result<(String, String), StoreError> {
+        let token = random_token(24);
+        let csrf = random_token(16);
+        self.conn.execute(
+            "INSERT INTO sessions (token, csrf, user_id, created) VALUES (?1, ?2, ?3, ?4)",
+            params![token, csrf, user.0, now_ms()],
+        )?;
+        Ok((token, csrf))
+    }
+
+    /// The session's user and csrf token.
+    pub fn session(&self, token: &str) -> Result<Option<(UserId, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT user_id, csrf FROM sessions WHERE token = ?1",
+                [token],
+                |r| Ok((UserId(r.get(0)?), r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    pub fn delete_session(&self, token: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE token = ?1", [token])?;
+        Ok(())
+    }
+
+    // ---- configuration objects ------------------------------------------------------------
+
+    /// Every object of `kind` in `org`, in creation order.
+    pub fn objects(&self, org: OrgId, kind: Kind) -> Result<Vec<StoredObject>, StoreError> {
+        objects(&self.conn, org, kind)
+    }
+
+    /// The object of `kind` whose id (when `handle` is a number) or API name is `handle`.
+    pub fn find_object(
+        &self,
+        org: OrgId,
+        kind: Kind,
+        handle: &str,
+    ) -> Result<Option<StoredObject>, StoreError> {
+        if let Ok(id) = handle.parse::<i64>() {
+            if let Some(o) = object_where(&self.conn, org, kind, "id = ?3", &id)? {
+                return Ok(Some(o));
+            }
+        }
+        object_where(&self.conn, org, kind, "api_name = ?3", &handle.trim())
+    }
+
+    pub fn find_by_uuid(
+        &self,
+        org: OrgId,
+        kind: Kind,
+        uuid: &str,
+    ) -> Result<Option<StoredObject>, StoreError> {
+        object_where(&self.conn, org, kind, "uuid = ?3", &uuid)
+    }
+
+    pub fn delete_object(&self, org: OrgId, id: ObjectId) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM objects WHERE org_id = ?1 AND id = ?2",
+            params![org.0, id.0],
+        )? > 0)
+    }
+
+    /// Replace an object's body (PUT on an object endpoint).
+    pub fn update_object_body(
+        &self,
+        org: OrgId,
+        id: ObjectId,
+        body: &Value,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE objects SET body = ?3, version = version + 1, modified = ?4
+             WHERE org_id = ?1 AND id = ?2",
+            params![org.0, id.0, body.to_string(), now_ms()],
+        )?;
+        Ok(())
+    }
+
+    // ---- imports and export history -------------------------------------------------------
+
+    pub fn insert_import(
+        &self,
+        org: OrgId,
+        res: &Value,
+        dto: &Value,
+    ) -> Result<ImportId, StoreError> {
+        self.conn.execute(
+            "INSERT INTO imports (org_id, status, created, res, dto) VALUES (?1, 'PENDING', ?2, ?3, ?4)",
+            params![org.0, now_ms(), res.to_string(), dto.to_string()],
+        )?;
+        Ok(ImportId(self.conn.last_insert_rowid()))
+    }
+
+    /// An import's status, its `.res` (kept while PENDING) and its DTO.
+    pub fn import(
+        &self,
+        org: OrgId,
+        id: ImportId,
+    ) -> Result<Option<(String, Option<Value>, Value)>, StoreError> {
+        let row: Option<(String, Option<String>, String)> = self
+            .conn
+            .query_row(
+                "SELECT status, res, dto FROM imports WHERE org_id = ?1 AND id = ?2",
+                params![org.0, id.0],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((status, res, dto)) = row else {
+            return Ok(None);
+        };
+        let res = res
+            .map(|t| parse_json(format!("import {id}"), &t))
+            .transpose()?;
+        Ok(Some((
+            status,
+            res,
+            parse_json(format!("import {id}"), &dto)?,
+        )))
+    }
+
+    /// Replace a PENDING import's DTO (it names its own id, known only after the insert).
+    pub fn finish_import_dto(
+        &self,
+        org: OrgId,
+        id: ImportId,
+        dto: &Value,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE imports SET dto = ?3 WHERE org_id = ?1 AND id = ?2",
+            params![org.0, id.0, dto.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Close an import: its final status and DTO; the `.res` is dropped.
+    pub fn finish_import(
+        &self,
+        org: OrgId,
+        id: ImportId,
+        status: &str,
+        dto: &Value,
+    ) -> Result<(), StoreError> {
+        finish_import(&self.conn, org, id, status, dto)
+    }
+
+    pub fn record_export(&self, org: OrgId, options: &Value) -> Result<(i64, i64), StoreError> {
+        let date = now_ms();
+        self.conn.execute(
+            "INSERT INTO exports (org_id, date, options) VALUES (?1, ?2, ?3)",
+            params![org.0, date, options.to_string()],
+        )?;
+        Ok((self.conn.last_insert_rowid(), date))
+    }
+
+    pub fn export_history(&self, org: OrgId) -> Result<Vec<(i64, i64, Value)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, date, options FROM exports WHERE org_id = ?1 ORDER BY id")?;
+        let rows: Vec<(i64, i64, String)> = st
+            .query_map([org.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(id, date, o)| Ok((id, date, parse_json(format!("export {id}"), &o)?)))
+            .collect()
+    }
+
+    // ---- incidents, rows, tasks -----------------------------------------------------------
+
+    /// Insert an incident; `make` receives the new id and returns the body to store.
+    pub fn insert_incident(
+        &mut self,
+        org: OrgId,
+        make: impl FnOnce(IncidentId) -> Value,
+    ) -> Result<Value, StoreError> {
+        self.transaction(|tx| {
+            tx.tx.execute(
+                "INSERT INTO incidents (org_id, body) VALUES (?1, '{}')",
+                [org.0],
+            )?;
+            let id = IncidentId(tx.tx.last_insert_rowid());
+            let body = make(id);
+            tx.tx.execute(
+                "UPDATE incidents SET body = ?2 WHERE id = ?1",
+                params![id.0, body.to_string()],
+            )?;
+            Ok::<_, StoreError>(body)
+        })
+    }
+
+    pub fn incident(&self, org: OrgId, id: IncidentId) -> Result<Option<Value>, StoreError> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM incidents WHERE org_id = ?1 AND id = ?2",
+                params![org.0, id.0],
+                |r| r.get(0),
+            )
+            .optional()?;
+        body.map(|b| parse_json(format!("incident {id}"), &b))
+            .transpose()
+    }
+
+    pub fn update_incident(
+        &self,
+        org: OrgId,
+        id: IncidentId,
+        body: &Value,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE incidents SET body = ?3 WHERE org_id = ?1 AND id = ?2",
+            params![org.0, id.0, body.to_string()],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_incident(&mut self, org: OrgId, id: IncidentId) -> Result<bool, StoreError> {
+        self.transaction(|tx| {
+            tx.tx.execute(
+                "DELETE FROM table_rows WHERE org_id = ?1 AND incident_id = ?2",
+                params![org.0, id.0],
+            )?;
+            tx.tx.execute(
+                "DELETE FROM tasks WHERE org_id = ?1 AND incident_id = ?2",
+                params![org.0, id.0],
+            )?;
+            Ok::<_, StoreError>(
+                tx.tx.execute(
+                    "DELETE FROM incidents WHERE org_id = ?1 AND id = ?2",
+                    params![org.0, id.0],
+                )? > 0,
+            )
+        })
+    }
+
+    /// Add a data table row; returns `(row id, created ms)`.
+    pub fn insert_row(
+        &self,
+        org: OrgId,
+        incident: IncidentId,
+        table: &str,
+        cells: &Value,
+    ) -> Result<(i64, i64), StoreError> {
+        let now = now_ms();
+        self.conn.execute(
+            "INSERT INTO table_rows (org_id, incident_id, table_name, cells, version, created)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5)",
+            params![org.0, incident.0, table, cells.to_string(), now],
+        )?;
+        Ok((self.conn.last_insert_rowid(), now))
+    }
+
+    /// Rows of one table on one incident: `(row id, cells, version)`.
+    pub fn rows(
+        &self,
+        org: OrgId,
+        incident: IncidentId,
+        table: &str,
+    ) -> Result<Vec<(i64, Value, i64)>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT id, cells, version FROM table_rows
+             WHERE org_id = ?1 AND incident_id = ?2 AND table_name = ?3 ORDER BY id",
+        )?;
+        let rows: Vec<(i64, String, i64)> = st
+            .query_map(params![org.0, incident.0, table], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(id, c, v)| Ok((id, parse_json(format!("row {id}"), &c)?, v)))
+            .collect()
+    }
+
+    /// Replace a row's cells; false when there is no such row.
+    pub fn update_row(
+        &self,
+        org: OrgId,
+        incident: IncidentId,
+        table: &str,
+        row: i64,
+        cells: &Value,
+    ) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE table_rows SET cells = ?5, version = version + 1
+             WHERE org_id = ?1 AND incident_id = ?2 AND table_name = ?3 AND id = ?4",
+            params![org.0, incident.0, table, row, cells.to_string()],
+        )? > 0)
+    }
+
+    pub fn delete_row(
+        &self,
+        org: OrgId,
+        incident: IncidentId,
+        table: &str,
+        row: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM table_rows WHERE org_id = ?1 AND incident_id = ?2 AND table_name = ?3 AND id = ?4",
+            params![org.0, incident.0, table, row],
+        )? > 0)
+    }
+
+    /// Drop every row of a data table (the table itself is gone).
+    pub fn delete_table_rows(&self, org: OrgId, table: &str) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM table_rows WHERE org_id = ?1 AND table_name = ?2",
+            params![org.0, table],
+        )?)
+    }
+
+    /// Insert a task; `make` receives the new id and returns the body to store.
+    pub fn insert_task(
+        &mut self,
+        org: OrgId,
+        incident: IncidentId,
+        make: impl FnOnce(i64) -> Value,
+    ) -> Result<Value, StoreError> {
+        self.transaction(|tx| {
+            tx.tx.execute(
+                "INSERT INTO tasks (org_id, incident_id, body) VALUES (?1, ?2, '{}')",
+                params![org.0, incident.0],
+            )?;
+            let id = tx.tx.last_insert_rowid();
+            let body = make(id);
+            tx.tx.execute(
+                "UPDATE tasks SET body = ?2 WHERE id = ?1",
+                params![id, body.to_string()],
+            )?;
+            Ok::<_, StoreError>(body)
+        })
+    }
+
+    pub fn tasks(&self, org: OrgId, incident: IncidentId) -> Result<Vec<Value>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT id, body FROM tasks WHERE org_id = ?1 AND incident_id = ?2 ORDER BY id",
+        )?;
+        let rows: Vec<(i64, String)> = st
+            .query_map(params![org.0, incident.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(id, b)| parse_json(format!("task {id}"), &b))
+            .collect()
+    }
+
+    pub fn task(&self, org: OrgId, id: i64) -> Result<Option<Value>, StoreError> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM tasks WHERE org_id = ?1 AND id = ?2",
+                params![org.0, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        body.map(|b| parse_json(format!("task {id}"), &b))
+            .transpose()
+    }
+}
+
+/// A write transaction over the configuration objects (imports apply through one of these).
+pub struct Tx<'a> {
+    tx: Transaction<'a>,
+}
+
+impl Tx<'_> {
+    pub fn objects(&self, org: OrgId, kind: Kind) -> Result<Vec<StoredObject>, StoreError> {
+        objects(&self.tx, org, kind)
+    }
+
+    /// Insert a new object; `make` receives its id and returns the body to store.
+    pub fn insert_object(
+        &mut self,
+        org: OrgId,
+        kind: Kind,
+        uuid: Option<&str>,
+        api_name: &str,
+        make: impl FnOnce(ObjectId) -> Value,
+    ) -> Result<ObjectId, StoreError> {
+        let now = now_ms();
+        self.tx.execute(
+            "INSERT INTO objects (org_id, kind, uuid, api_name, body, version, modified)
+             VALUES (?1, ?2, ?3, ?4, '{}', 1, ?5)",
+            params![org.0, kind.list_name(), uuid, api_name, now],
+        )?;
+        let id = ObjectId(self.tx.last_insert_rowid());
+        let body = make(id);
+        self.tx.execute(
+            "UPDATE objects SET body = ?2 WHERE id = ?1",
+            params![id.0, body.to_string()],
+        )?;
+        Ok(id)
+    }
+
+    /// Replace an existing object's identity columns and body.
+    pub fn update_object(
+        &mut self,
+        id: ObjectId,
+        uuid: Option<&str>,
+        api_name: &str,
+        body: &Value,
+    ) -> Result<(), StoreError> {
+        self.tx.execute(
+            "UPDATE objects SET uuid = ?2, api_name = ?3, body = ?4, version = version + 1,
+             modified = ?5 WHERE id = ?1",
+            params![id.0, uuid, api_name, body.to_string(), now_ms()],
+        )?;
+        Ok(())
+    }
+
+    pub fn finish_import(
+        &self,
+        org: OrgId,
+        id: ImportId,
+        status: &str,
+        dto: &Value,
+    ) -> Result<(), StoreError> {
+        finish_import(&self.tx, org, id, status, dto)
+    }
+}
+
+fn finish_import(
+    conn: &Connection,
+    org: OrgId,
+    id: ImportId,
+    status: &str,
+    dto: &Value,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE imports SET status = ?3, dto = ?4, res = NULL WHERE org_id = ?1 AND id = ?2",
+        params![org.0, id.0, status, dto.to_string()],
+    )?;
+    Ok(())
+}
+
+fn object_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(i64, String, Option<String>, String, String, i64)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn to_object(
+    (id, kind, uuid, api_name, body, version): (i64, String, Option<String>, String, String, i64),
+) -> Result<StoredObject, StoreError> {
+    let kind = Kind::from_list_name(&kind).ok_or_else(|| StoreError::Corrupt {
+        what: format!("object {id}"),
+        source: serde::de::Error::custom(format!("unknown kind {kind:?}")),
+    })?;
+    Ok(StoredObject {
+        id: ObjectId(id),
+        kind,
+        uuid,
+        body: parse_json(format!("{} {api_name:?}", kind.list_name()), &body)?,
+        api_name,
+        version,
+    })
+}
+
+fn objects(conn: &Connection, org: OrgId, kind: Kind) -> Result<Vec<StoredObject>, StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, kind, uuid, api_name, body, version FROM objects
+         WHERE org_id = ?1 AND kind = ?2 ORDER BY id",
+    )?;
+    let rows: Vec<_> = st
+        .query_map(params![org.0, kind.list_name()], object_from_row)?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter().map(to_object).collect()
+}
+
+fn object_where(
+    conn: &Connection,
+    org: OrgId,
+    kind: Kind,
+    cond: &str,
+    value: &dyn rusqlite::ToSql,
+) -> Result<Option<StoredObject>, StoreError> {
+    let sql = format!(
+        "SELECT id, kind, uuid, api_name, body, version FROM objects
+         WHERE org_id = ?1 AND kind = ?2 AND {cond} ORDER BY id LIMIT 1"
+    );
+    let row = conn
+        .query_row(
+            &sql,
+            params![org.0, kind.list_name(), value],
+            object_from_row,
+        )
+        .optional()?;
+    row.map(to_object).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_key_verifies_only_with_its_secret() {
+        let store = Store::open_in_memory().unwrap();
+        let org = store.create_org("A").unwrap();
+        let key = store.create_api_key(org.id, "k").unwrap();
+        let p = store.verify_api_key(&key.id, &key.secret).unwrap().unwrap();
+        assert_eq!(p.org_id, org.id);
+        assert!(store.verify_api_key(&key.id, "wrong").unwrap().is_none());
+        assert!(store.verify_api_key("nope", &key.secret).unwrap().is_none());
+        assert!(!format!("{key:?}").contains(&key.secret));
+    }
+
+    #[test]
+    fn password_and_session() {
+        let store = Store::open_in_memory().unwrap();
+        let org = store.create_org("A").unwrap();
+        let u = store.create_user("a@example.com", "pw", "A", "B").unwrap();
+        store.add_membership(u.id, org.id).unwrap();
+        assert!(store
+            .verify_password("a@example.com", "bad")
+            .unwrap()
+            .is_none());
+        let got = store
+            .verify_password("A@example.com", "pw")
+            .unwrap()
+            .unwrap();
+        let (tok, csrf) = store.create_session(got.id).unwrap();
+        assert_eq!(store.session(&tok).unwrap(), Some((u.id, csrf)));
+        assert_eq!(store.user_orgs(u.id).unwrap(), vec![org]);
+    }
+}
