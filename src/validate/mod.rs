@@ -314,17 +314,12 @@ impl Options {
 pub enum ValidateError {
     #[error(transparent)]
     Read(ResError),
-    #[error("cannot render the built-in package: {0}")]
-    Builtin(ResError),
 }
 
 impl crate::help::Help for ValidateError {
     fn help(&self) -> Option<String> {
         match self {
             ValidateError::Read(e) => e.help(),
-            ValidateError::Builtin(_) => {
-                Some("this is a bug in respack's package definitions; please report it".into())
-            }
         }
     }
 }
@@ -348,14 +343,7 @@ pub fn validate_file(path: &Path, options: &Options) -> Result<Report, ValidateE
         }
         Err(e) => return Err(ValidateError::Read(e)),
     };
-    Ok(validate_document(&doc, options).with_file(file))
-}
-
-impl Report {
-    fn with_file(mut self, file: String) -> Self {
-        self.file = file;
-        self
-    }
+    Ok(validate_document(&doc, options))
 }
 
 /// Validate a document already read: parse, schema pass, model checks, scripts.

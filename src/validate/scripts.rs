@@ -417,8 +417,10 @@ fn assigned_variable(before: &str) -> Option<&str> {
     }
     let before = before.trim_end();
     let start = before
-        .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let var = &before[start..];
     let preceded_ok = before[..start].trim_end().is_empty();
     (!var.is_empty() && preceded_ok && !var.starts_with(|c: char| c.is_ascii_digit()))
@@ -500,6 +502,16 @@ incident.addRow(\"bare\")
                 ("mitre_attack_of_incident", Some("reference"), 9),
                 ("bare", None, 10),
             ]
+        );
+    }
+
+    #[test]
+    fn non_ascii_around_the_names_does_not_split_a_character() {
+        let script =
+            "→r = incident.addRow(\"t\")\né = incident.addRow(\"u\")\né.ü = 1\n«r».x = 2\n";
+        assert_eq!(
+            writes(script),
+            [("t", None, 1), ("u", None, 2), ("u", Some("ü"), 3)]
         );
     }
 

@@ -50,7 +50,7 @@ fn report(out: &mut String, r: &Report) {
 }
 
 fn line(out: &mut String, file: &str, d: &Diagnostic) {
-    let _ = write!(out, "{}[{}] {file}: ", d.severity, d.code);
+    let mut text = format!("{}[{}] {file}: ", d.severity, d.code);
     let mut whom = Vec::new();
     if let Some(o) = &d.object {
         whom.push(format!("{} '{}'", o.kind, o.name));
@@ -59,15 +59,29 @@ fn line(out: &mut String, file: &str, d: &Diagnostic) {
         whom.push(format!("at {}", d.path));
     }
     if !whom.is_empty() {
-        out.push_str(&whom.join(" "));
-        out.push_str(": ");
+        text.push_str(&whom.join(" "));
+        text.push_str(": ");
     }
-    // One finding, one line: scripts and names may hold line breaks.
-    out.push_str(&d.message.replace(['\n', '\r'], " "));
+    text.push_str(&d.message);
+    out.push_str(&printable(&text));
     out.push('\n');
     if let Some(h) = &d.help {
-        let _ = writeln!(out, "  help: {h}");
+        let _ = writeln!(out, "  help: {}", printable(h));
     }
+}
+
+/// One finding, one line, and nothing a hostile file could make a terminal do: names and
+/// messages come from the file, so line breaks and other control characters are escaped.
+fn printable(line: &str) -> String {
+    line.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn counts(errors: usize, warnings: usize, infos: usize) -> String {
@@ -84,4 +98,31 @@ fn counts(errors: usize, warnings: usize, infos: usize) -> String {
         plural(warnings, "warning"),
         plural(infos, "info")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::res::Kind;
+    use crate::validate::{ObjectRef, Report};
+
+    #[test]
+    fn one_line_per_finding_with_control_characters_escaped() {
+        let d = Diagnostic::new(
+            "ref.rule.workflow",
+            "/actions/0/workflows/0",
+            "runs workflow 'a\nb\u{1b}[31m'",
+        )
+        .object(ObjectRef::new(Kind::Rule, "My rule"))
+        .help("add it");
+        let outcome = Outcome::new(vec![FileOutcome::Report(Report::new(
+            "f.res",
+            None,
+            vec![d],
+        ))]);
+        assert_eq!(
+            render_text(&outcome),
+            "error[ref.rule.workflow] f.res: rule 'My rule' at /actions/0/workflows/0: runs workflow 'a\\nb\\u{1b}[31m'\n  help: add it\nf.res: 1 error, 0 warnings, 0 infos\n"
+        );
+    }
 }
