@@ -27,7 +27,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let options = Options::from_env();
+    let options = Options {
+        free_memory: args.files.len() != 1,
+        ..Options::from_env()
+    };
     let files = if args.files.is_empty() {
         vec![FileOutcome::Report(validate::validate_builtin(&options))]
     } else {

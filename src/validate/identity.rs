@@ -17,9 +17,44 @@ struct Row<'a> {
     api_key: &'static str,
     export_key: Option<&'a str>,
     /// What `export_key` should be, when the kind says.
-    expected: Option<String>,
+    expected: Option<Expected<'a>>,
+    /// The display name, for objects without an API name.
+    display: Option<&'a str>,
+    index: usize,
+}
+
+/// An expected `export_key`, compared without building it.
+enum Expected<'a> {
+    /// The API name itself.
+    Same(&'a str),
+    /// `<type>/<name>` (fields).
+    Typed(&'static str, &'a str),
+}
+
+impl Expected<'_> {
+    fn matches(&self, export_key: &str) -> bool {
+        match self {
+            Expected::Same(s) => export_key == *s,
+            Expected::Typed(t, n) => export_key
+                .strip_prefix(t)
+                .and_then(|r| r.strip_prefix('/'))
+                .is_some_and(|r| r == *n),
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Expected::Same(s) => s.to_string(),
+            Expected::Typed(t, n) => format!("{t}/{n}"),
+        }
+    }
+}
+
+impl Row<'_> {
     /// How findings name the object.
-    name: String,
+    fn name(&self) -> String {
+        name_or_index(&[self.api, self.display, self.uuid], self.index)
+    }
 }
 
 fn s<T: AsRef<str>>(slot: &Slot<T>) -> Option<&str> {
@@ -39,7 +74,7 @@ fn row<'a>(
     api: Option<&'a str>,
     api_key: &'static str,
     export_key: Option<&'a str>,
-    expected: Option<&str>,
+    expected: Option<&'a str>,
     display: Option<&'a str>,
 ) -> Row<'a> {
     Row {
@@ -47,8 +82,9 @@ fn row<'a>(
         api,
         api_key,
         export_key,
-        expected: expected.map(str::to_string),
-        name: name_or_index(&[api, display, uuid], i),
+        expected: expected.map(Expected::Same),
+        display,
+        index: i,
     }
 }
 
@@ -155,7 +191,7 @@ fn rows(res: &ResFile, kind: Kind) -> Vec<Row<'_>> {
                     Some(11) => Some("__function"),
                     _ => None,
                 };
-                let expected = prefix.zip(s(&o.name)).map(|(p, n)| format!("{p}/{n}"));
+                let expected = prefix.zip(s(&o.name)).map(|(p, n)| Expected::Typed(p, n));
                 let mut r = row(
                     i,
                     s(&o.uuid),
@@ -313,7 +349,7 @@ fn check_kind(kind: Kind, rows: &[Row<'_>], out: &mut Vec<Diagnostic>) {
     let mut uuids: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
     let mut names: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
-        let object = || ObjectRef::new(kind, r.name.clone());
+        let object = || ObjectRef::new(kind, r.name());
         if let Some(u) = r.uuid {
             if let Some(&first) = uuids.get(u) {
                 out.push(
@@ -323,7 +359,7 @@ fn check_kind(kind: Kind, rows: &[Row<'_>], out: &mut Vec<Diagnostic>) {
                         format!(
                             "uuid {u} is also the uuid of {} '{}' at {}",
                             kind,
-                            rows[first].name,
+                            rows[first].name(),
                             pointer(kind, first)
                         ),
                     )
@@ -358,8 +394,9 @@ fn check_kind(kind: Kind, rows: &[Row<'_>], out: &mut Vec<Diagnostic>) {
                 names.insert(n, i);
             }
         }
-        if let (Some(ek), Some(expected)) = (r.export_key, r.expected.as_deref()) {
-            if ek != expected {
+        if let (Some(ek), Some(expected)) = (r.export_key, r.expected.as_ref()) {
+            if !expected.matches(ek) {
+                let expected = expected.render();
                 out.push(
                     Diagnostic::new(
                         "identity.export-key",

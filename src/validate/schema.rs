@@ -281,9 +281,13 @@ pub(super) fn check(doc: &Value) -> Vec<Diagnostic> {
             let len = ptr.len();
             ptr.push('/');
             ptr.push_str(&i.to_string());
-            let object = ObjectRef::new(kind, object_name(kind, item, i));
+            let owner = Owner {
+                kind,
+                item,
+                index: i,
+            };
             if item.is_object() {
-                walk(item, keys, &mut ptr, Some(&object), &mut out);
+                walk(item, keys, &mut ptr, Some(&owner), &mut out);
             } else {
                 out.push(
                     Diagnostic::new(
@@ -294,7 +298,7 @@ pub(super) fn check(doc: &Value) -> Vec<Diagnostic> {
                             json_type(item)
                         ),
                     )
-                    .object(object),
+                    .object(owner.object()),
                 );
             }
             ptr.truncate(len);
@@ -307,7 +311,7 @@ fn walk(
     v: &Value,
     keys: &[Key],
     ptr: &mut String,
-    object: Option<&ObjectRef>,
+    object: Option<&Owner<'_>>,
     out: &mut Vec<Diagnostic>,
 ) {
     for k in keys {
@@ -328,7 +332,7 @@ fn walk(
                     format!("{message}; it must be {}", k.ty.name()),
                 );
                 if let Some(o) = object {
-                    d = d.object(o.clone());
+                    d = d.object(o.object());
                     if k.key == "export_key" {
                         if let Some(expected) = expected_export_key(o.kind, v) {
                             d = d.help(format!(
@@ -392,7 +396,7 @@ fn wrong_type(
     key: &str,
     ty: Ty,
     found: &Value,
-    object: Option<&ObjectRef>,
+    object: Option<&Owner<'_>>,
 ) -> Diagnostic {
     let d = Diagnostic::new(
         "schema.type",
@@ -400,7 +404,7 @@ fn wrong_type(
         format!("`{key}` must be {}, found {}", ty.name(), json_type(found)),
     );
     match object {
-        Some(o) => d.object(o.clone()),
+        Some(o) => d.object(o.object()),
         None => d,
     }
 }
@@ -410,7 +414,7 @@ fn element_type(
     key: &str,
     ty: Ty,
     found: &Value,
-    object: Option<&ObjectRef>,
+    object: Option<&Owner<'_>>,
 ) -> Diagnostic {
     let want = match ty {
         ArrStr => "a string",
@@ -425,7 +429,7 @@ fn element_type(
         ),
     );
     match object {
-        Some(o) => d.object(o.clone()),
+        Some(o) => d.object(o.object()),
         None => d,
     }
 }
@@ -450,6 +454,20 @@ pub(super) fn push_escaped(ptr: &mut String, key: &str) {
             '/' => ptr.push_str("~1"),
             c => ptr.push(c),
         }
+    }
+}
+
+/// The top-level object a finding is about. Its name is only worked out for a finding, not for
+/// every object walked.
+struct Owner<'v> {
+    kind: Kind,
+    item: &'v Value,
+    index: usize,
+}
+
+impl Owner<'_> {
+    fn object(&self) -> ObjectRef {
+        ObjectRef::new(self.kind, object_name(self.kind, self.item, self.index))
     }
 }
 

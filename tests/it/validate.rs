@@ -130,6 +130,7 @@ fn options(cache: &Path) -> Options {
             python: "python3".into(),
             cache_dir: Some(cache.to_path_buf()),
         }),
+        free_memory: true,
     }
 }
 
@@ -536,6 +537,7 @@ fn without_python3_the_syntax_check_is_skipped_with_a_warning() {
             python: "/nonexistent/python3".into(),
             cache_dir: None,
         }),
+        free_memory: true,
     };
     let found = validate::validate_document(&doc, &opts).diagnostics;
     let d = one(&found, "script.syntax-skipped", "");
@@ -645,6 +647,7 @@ fn missing_tables_are_errors_for_the_built_in_package() {
     let opts = Options {
         builtin: true,
         python: None,
+        free_memory: true,
     };
     let found = validate::validate_res(&model, &opts);
     let d = one(&found, "table.missing", "/scripts/0/script_text");
