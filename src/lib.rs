@@ -15,10 +15,12 @@
 //! | [`attack`] | ATT&CK STIX index, bundle files and TAXII | files, network |
 //! | [`runtime`] | the reference function runtime and the workflow engine | network, subprocess |
 //! | [`server`] | the reference SOAR org (`respack serve`) | network, files |
+//! | [`demo`] | `respack demo`: both README stories on an embedded org | network, files, subprocess |
 //! | [`cli`] | clap definitions and one thin adapter per command | terminal |
 
 pub mod attack;
 pub mod cli;
+pub mod demo;
 pub mod help;
 pub mod ops;
 pub mod pack;

@@ -10,7 +10,7 @@ use crate::soar::{Overrides, Secret, Settings, SoarError};
 /// app.config or from `RESPACK_PASSWORD`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnArgs {
-    /// app.config to read (section [resilient]); default ~/.resilient/app.config
+    /// app.config to read (its resilient section); default ~/.resilient/app.config
     #[arg(long, env = "RESPACK_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// SOAR host name

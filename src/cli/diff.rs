@@ -1,12 +1,26 @@
 //! `respack diff`: the package against the live org.
-use super::{CmdResult, ConnArgs, Format};
+use super::{print_json, CmdResult, ConnArgs, Exit, Format};
+use crate::ops::render::{self, PlanView, Style};
+use crate::ops::{self, Package};
+use crate::soar::Client;
 
 /// Compare the package with the org: create / update / unchanged / conflict per object.
+///
+/// One export of the org, volatile members (ids, timestamps, versions, diagram coordinates)
+/// left out, then per object what `respack install` would do: the package's own objects, and
+/// apart from them the dependency integrations' objects (install creates those only when
+/// missing). Updates show a unified diff of the normalised JSON, and of scripts and workflow
+/// steps as text. `--format json` prints the plan that install and uninstall execute.
+///
+/// Exit 0; with --exit-code, 1 when an install would change the org (a package object is missing,
+/// changed or in conflict, or a dependency object is missing); dependency objects that differ
+/// because the org runs a newer integration are reported but do not count. 2 when the org
+/// cannot be reached.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub conn: ConnArgs,
-    /// Exit 1 when the org differs from the package
+    /// Exit 1 when an install would change the org
     #[arg(long)]
     pub exit_code: bool,
     /// Output format
@@ -14,6 +28,24 @@ pub struct Args {
     pub format: Format,
 }
 
-pub fn run(_args: Args) -> CmdResult {
-    super::not_built("diff")
+pub fn run(args: Args) -> CmdResult {
+    let client = Client::connect(args.conn.settings()?)?;
+    let result = ops::diff::diff(&client, &Package::builtin());
+    super::install::report_calls(&client);
+    let plan = result?;
+    match args.format {
+        Format::Json => print_json(&plan)?,
+        Format::Text => {
+            println!("Org {:?} at {}:\n", client.org().name, client.base_url());
+            print!(
+                "{}",
+                render::plan(&plan, PlanView::Install, Style::for_stdout())
+            );
+        }
+    }
+    Ok(if args.exit_code && !plan.is_in_sync() {
+        Exit::Findings
+    } else {
+        Exit::Success
+    })
 }

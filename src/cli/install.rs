@@ -1,9 +1,26 @@
 //! `respack install`: import the package into the org, with a backup first.
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use super::{CmdResult, ConnArgs};
+use super::{CmdResult, ConnArgs, Exit};
+use crate::ops::render::Style;
+use crate::ops::{self, backup, Consent, InstallOptions, InstallOutcome, Package};
+use crate::soar::Client;
 
 /// Import the package: check, plan, backup export, import, accept, verify.
+///
+/// One export of the org gives the dependency check, the plan (as `respack diff` shows it) and
+/// the backup, written to --backup-dir before anything changes. The import carries the package's
+/// own objects and the dependency objects missing on the org; the server's preview messages are
+/// shown, then the import is accepted (--yes, or after a prompt on a terminal) and a fresh export
+/// must show nothing left to install. Re-running on an org that is up to date changes nothing.
+///
+/// Without a terminal, install needs --yes. It refuses when a required integration is missing
+/// (--force overrides) or when an object of the package's name belongs to someone else.
+///
+/// Exit 0 when installed, already up to date, or after --dry-run; 1 when refused (a required
+/// integration missing, a name conflict) or declined at the prompt; 2 on errors (the message says
+/// what was done and where the backup is).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -14,7 +31,7 @@ pub struct Args {
     /// Accept the import without asking
     #[arg(long)]
     pub yes: bool,
-    /// Where the full export taken before the import is written
+    /// Where the full export taken before the import is written [default: ./respack-backups]
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
     /// Install even when a required integration is missing
@@ -22,6 +39,77 @@ pub struct Args {
     pub force: bool,
 }
 
-pub fn run(_args: Args) -> CmdResult {
-    super::not_built("install")
+/// Ask on the terminal: the question on stdout, a line from stdin; yes is `y` or `yes`.
+pub(super) fn prompt(question: &str) -> std::io::Result<bool> {
+    let mut stdout = std::io::stdout();
+    write!(stdout, "{question}")?;
+    stdout.flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// With `RESPACK_REPORT_CALLS=1`, say on stderr how many HTTP requests the command sent (for
+/// `bench/ops.sh` and anyone checking that a command's cost does not grow with the org).
+pub(super) fn report_calls(client: &Client) {
+    if std::env::var("RESPACK_REPORT_CALLS").as_deref() == Ok("1") {
+        eprintln!("respack: {} HTTP calls", client.calls());
+    }
+}
+
+/// `--yes`, a terminal to ask on, or neither.
+pub(super) fn consent(
+    yes: bool,
+    ask: &mut dyn FnMut(&str) -> std::io::Result<bool>,
+) -> Consent<'_> {
+    if yes {
+        Consent::Yes
+    } else if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        Consent::Ask(ask)
+    } else {
+        Consent::NoTerminal
+    }
+}
+
+pub fn run(args: Args) -> CmdResult {
+    let client = Client::connect(args.conn.settings()?)?;
+    let options = InstallOptions {
+        dry_run: args.dry_run,
+        force: args.force,
+        backup_dir: args
+            .backup_dir
+            .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
+    };
+    let mut ask = prompt;
+    let mut consent = consent(args.yes, &mut ask);
+    let result = ops::install::install(
+        &client,
+        &Package::builtin(),
+        &options,
+        &mut consent,
+        &mut std::io::stdout(),
+        Style::for_stdout(),
+    );
+    report_calls(&client);
+    let report = result?;
+    if args.force && !report.check.ok && report.outcome == InstallOutcome::Installed {
+        let missing: Vec<&str> = report
+            .check
+            .missing_required()
+            .map(|i| i.name.as_str())
+            .collect();
+        eprintln!(
+            "warning: installed with --force although {} is missing: the package's workflows fail until it is installed",
+            missing.join(" and ")
+        );
+    }
+    Ok(match report.outcome {
+        InstallOutcome::Installed | InstallOutcome::UpToDate | InstallOutcome::DryRun => {
+            Exit::Success
+        }
+        InstallOutcome::Refused | InstallOutcome::Declined => Exit::Findings,
+    })
 }

@@ -28,6 +28,14 @@ pub struct Args {
     /// Install the dependency integrations' objects
     #[arg(long)]
     pub seed_integrations: bool,
+    /// Scenario the emulated QRadar / QRadar Advisor endpoints play: `builtin` (the package
+    /// README's story) or a scenario file
+    #[arg(long, value_name = "FILE|builtin", default_value = "builtin")]
+    pub scenario: String,
+    /// ATT&CK STIX bundle for the MITRE functions [default: the TAXII cache, else MITRE's
+    /// server, on first use]
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> CmdResult {
@@ -36,6 +44,12 @@ pub fn run(args: Args) -> CmdResult {
     opts.org = args.org;
     opts.write_config = args.write_config;
     opts.seed_integrations = args.seed_integrations;
+    let workflows = server::actions::Workflows::for_cli(&opts.db, &args.scenario, args.bundle)?;
+    let about = workflows.describe();
+    opts.extensions
+        .push(std::sync::Arc::new(server::actions::SharedWorkflows(
+            std::sync::Arc::new(workflows),
+        )));
     let running = server::start(opts)?;
     println!(
         "listening on {} (org {:?})",
@@ -43,6 +57,9 @@ pub fn run(args: Args) -> CmdResult {
         running.org().name
     );
     println!("CA certificate: {}", running.ca_pem_path().display());
+    for line in about {
+        println!("{line}");
+    }
     wait_for_stop()?;
     running.shutdown();
     Ok(Exit::Success)

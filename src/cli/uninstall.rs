@@ -1,9 +1,23 @@
 //! `respack uninstall`: remove exactly what the package owns.
 use std::path::PathBuf;
 
-use super::{CmdResult, ConnArgs};
+use super::{CmdResult, ConnArgs, Exit};
+use crate::ops::render::Style;
+use crate::ops::{self, backup, Package, UninstallOutcome, UninstallRequest};
+use crate::soar::Client;
 
 /// Remove the package's own rules, workflows and data table; dependency objects are never touched.
+///
+/// Objects are matched by uuid and API name and removed in dependency order: rules, then
+/// workflows, then the data table. An owned object changed on the org since install is listed
+/// and kept (--force removes it); the data table is kept while any incident has rows in it
+/// (--delete-data removes it with its rows). A full export is written to --backup-dir first.
+/// Objects already gone count as done, so a re-run after a failure finishes the job. Without a
+/// terminal, uninstall needs --yes.
+///
+/// Exit 0 when everything is removed (or already gone) or after --dry-run; 1 when objects were
+/// kept (listed with the reason) or the prompt was declined; 2 on errors (the message lists what
+/// was removed and what remains).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -20,11 +34,43 @@ pub struct Args {
     /// Also remove owned objects that were changed on the org since install
     #[arg(long)]
     pub force: bool,
-    /// Where the full export taken before removal is written
+    /// Where the full export taken before removal is written [default: ./respack-backups]
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
 }
 
-pub fn run(_args: Args) -> CmdResult {
-    super::not_built("uninstall")
+pub fn run(args: Args) -> CmdResult {
+    let client = Client::connect(args.conn.settings()?)?;
+    let request = UninstallRequest {
+        dry_run: args.dry_run,
+        force: args.force,
+        delete_data: args.delete_data,
+        backup_dir: args
+            .backup_dir
+            .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
+    };
+    let mut ask = super::install::prompt;
+    let mut consent = super::install::consent(args.yes, &mut ask);
+    let result = ops::uninstall::uninstall(
+        &client,
+        &Package::builtin(),
+        &request,
+        &mut consent,
+        &mut std::io::stdout(),
+        Style::for_stdout(),
+    );
+    super::install::report_calls(&client);
+    let report = result?;
+    let kept: Vec<String> = report
+        .kept()
+        .map(|c| format!("{} {}", c.kind, c.name))
+        .collect();
+    if !kept.is_empty() {
+        eprintln!("kept on the org: {} (reasons above)", kept.join(", "));
+    }
+    Ok(match report.outcome {
+        UninstallOutcome::Declined => Exit::Findings,
+        _ if !kept.is_empty() && !args.dry_run => Exit::Findings,
+        _ => Exit::Success,
+    })
 }

@@ -1,1 +1,191 @@
-//! check / install / diff / uninstall: executing a [`crate::plan`] against a live org, with backups.
+//! `check`, `diff`, `install` and `uninstall`: the package against a live org.
+//!
+//! Each command works the same way: one export of the org, then a value computed from it and the
+//! package alone ([`CheckReport`], [`crate::plan::Plan`]), then — for install and uninstall —
+//! that value executed, and a fresh export to prove the org now is what the plan said. The value
+//! is what `--format json` prints and what `--dry-run` shows, so what is shown is what is done.
+//!
+//! - [`check`]: are the dependency integrations' objects on the org ([`CheckReport`])?
+//! - [`diff`]: the install plan, package objects and dependency objects apart.
+//! - [`install`]: check → plan → backup → import → accept → verify.
+//! - [`uninstall`]: plan → backup → delete the package's own objects → verify.
+//! - [`backup`]: the full export written before anything changes.
+//! - [`render`]: the text forms, coloured only on a terminal.
+//!
+//! Every command makes a fixed number of HTTP calls, whatever the size of the org: the session,
+//! `GET /rest/const` (whether to export playbooks), one export, and for install the import POST
+//! and PUT plus a second export; for uninstall one search for rows in the package's data table
+//! and one DELETE per owned object (bounded by the package, never by the org). Everything else
+//! is read from the export.
+
+pub mod backup;
+mod builtin;
+pub mod check;
+pub mod diff;
+pub mod install;
+pub mod render;
+pub mod uninstall;
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::help::Help;
+use crate::plan::Ownership;
+use crate::res::{Kind, ResFile};
+use crate::soar::{Client, ExportOptions, SoarError};
+
+pub use check::{CheckReport, IntegrationSpec, ObjectSpec, PartSpec};
+pub use install::{InstallOptions, InstallOutcome, InstallReport};
+pub use uninstall::{UninstallOutcome, UninstallReport, UninstallRequest};
+
+/// What the commands compare the org with: the package's resource file, which of its objects
+/// it owns, and the integrations it depends on. [`Package::builtin`] is the qraw_mitre package;
+/// tests build smaller ones.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// The resource file install imports (its own objects and the dependency objects it refers
+    /// to, as the original package carried them).
+    pub res: ResFile,
+    /// The package's own objects (kind, API name), in the order uninstall removes them.
+    pub owned: Vec<(Kind, String)>,
+    /// The integrations whose objects the package needs.
+    pub integrations: Vec<IntegrationSpec>,
+}
+
+impl Ownership for Package {
+    fn owns(&self, kind: Kind, api_name: &str) -> bool {
+        self.owned.iter().any(|(k, n)| *k == kind && n == api_name)
+    }
+}
+
+/// Whether an install or uninstall may go ahead once it has shown what it will do.
+pub enum Consent<'a> {
+    /// `--yes`.
+    Yes,
+    /// Ask on the terminal; the function shows the question and returns the answer.
+    Ask(&'a mut dyn FnMut(&str) -> std::io::Result<bool>),
+    /// No terminal to ask on and no `--yes`: the command stops before changing anything.
+    NoTerminal,
+}
+
+impl Consent<'_> {
+    /// Whether the command may go on; `NoTerminal` is an error naming the flag.
+    fn ask(&mut self, command: &'static str, question: &str) -> Result<bool, OpsError> {
+        match self {
+            Consent::Yes => Ok(true),
+            Consent::Ask(f) => f(question).map_err(OpsError::Prompt),
+            Consent::NoTerminal => Err(OpsError::NeedsYes { command }),
+        }
+    }
+
+    /// Fail early, before any change, when there will be no way to ask.
+    fn ensure_possible(&self, command: &'static str) -> Result<(), OpsError> {
+        match self {
+            Consent::NoTerminal => Err(OpsError::NeedsYes { command }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The org as one export, and the client that took it.
+pub(crate) fn export(client: &Client) -> Result<Value, SoarError> {
+    client.export(&ExportOptions::default())
+}
+
+/// Everything that stops check, diff, install or uninstall.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error(transparent)]
+    Soar(#[from] SoarError),
+
+    #[error("`respack {command}` needs confirmation, and there is no terminal to ask on")]
+    NeedsYes { command: &'static str },
+
+    #[error("cannot read the answer to the prompt: {0}")]
+    Prompt(std::io::Error),
+
+    #[error("cannot write the backup {}: {source}", path.display())]
+    Backup {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "the import was sent for acceptance, but the org's answer was lost ({source}): whether \
+         it was applied is unknown. The org as it was before is saved in {}",
+        backup.display()
+    )]
+    AcceptUnknown {
+        source: Box<SoarError>,
+        backup: PathBuf,
+    },
+
+    #[error(
+        "the import was accepted, but the org still differs from the package: {}",
+        remaining.join("; ")
+    )]
+    NotApplied { remaining: Vec<String> },
+
+    #[error(
+        "uninstall stopped at {failed}: {source}. Removed: {}. Not removed (or not confirmed): {}. \
+         The org as it was before is saved in {}",
+        list_or_none(deleted), remaining.join(", "), backup.display()
+    )]
+    UninstallInterrupted {
+        failed: String,
+        deleted: Vec<String>,
+        remaining: Vec<String>,
+        source: Box<SoarError>,
+        backup: PathBuf,
+    },
+
+    #[error("uninstall deleted {}, but the org still has them", still.join(", "))]
+    NotRemoved { still: Vec<String> },
+
+    #[error("respack cannot remove a {kind} ({name})")]
+    CannotRemove { kind: Kind, name: String },
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "nothing".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+impl Help for OpsError {
+    fn help(&self) -> Option<String> {
+        match self {
+            OpsError::Soar(e) => e.help(),
+            OpsError::NeedsYes { command } => Some(format!(
+                "pass --yes to go ahead without asking, or --dry-run to see what `respack {command}` would do"
+            )),
+            OpsError::Prompt(_) => Some("pass --yes to go ahead without asking".into()),
+            OpsError::Backup { .. } => Some(
+                "choose a writable folder with --backup-dir; nothing was changed on the org".into(),
+            ),
+            OpsError::AcceptUnknown { .. } => Some(
+                "re-running `respack install` is safe: it compares the org again and imports only \
+                 what is still missing or different"
+                    .into(),
+            ),
+            OpsError::NotApplied { .. } => Some(
+                "run `respack diff` to see the differences; the server may have refused part of \
+                 the import"
+                    .into(),
+            ),
+            OpsError::UninstallInterrupted { .. } => Some(
+                "re-run `respack uninstall`: objects already removed count as done".into(),
+            ),
+            OpsError::NotRemoved { .. } => Some("run `respack diff` to see what is left".into()),
+            OpsError::CannotRemove { .. } => None,
+        }
+    }
+}
+
+/// `"<kind> <name>"`, the way every message names an object.
+pub(crate) fn object_label(kind: Kind, name: &str) -> String {
+    format!("{kind} {name}")
+}

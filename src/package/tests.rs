@@ -302,7 +302,8 @@ fn owned_objects_have_derived_uuids_and_are_in_the_resource_file() {
             .unwrap()
             .iter()
             .any(|x| {
-                o.kind.api_name(x) == Some(o.api_name.as_str()) && x["uuid"] == o.uuid.as_str()
+                o.kind.api_name(x).as_deref() == Some(o.api_name.as_str())
+                    && x["uuid"] == o.uuid.as_str()
             });
         assert!(found, "{o:?} is not in the resource file");
     }
@@ -325,7 +326,8 @@ fn dependency_objects_are_in_the_seed_and_never_owned() {
     for integration in dependencies() {
         for o in integration.objects() {
             let found = seed[o.kind.list_key()].as_array().unwrap().iter().any(|x| {
-                o.kind.api_name(x) == Some(o.api_name.as_str()) && x["uuid"] == o.uuid.as_str()
+                o.kind.api_name(x).as_deref() == Some(o.api_name.as_str())
+                    && x["uuid"] == o.uuid.as_str()
             });
             assert!(found, "{} {:?} is not in the seed", integration.name, o);
             assert!(!owns(o.kind, &o.api_name));

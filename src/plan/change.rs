@@ -80,6 +80,21 @@ pub struct Change {
 }
 
 impl Change {
+    /// True when install sends this object to the org: the package's own objects that are new
+    /// or changed, and dependency objects the org lacks. A dependency object the org has in
+    /// another version (a newer integration) is reported but never overwritten.
+    pub fn is_imported(&self) -> bool {
+        match self.owner {
+            Owner::Package => matches!(self.action, Action::Create | Action::Update),
+            Owner::Dependency => self.action == Action::Create,
+        }
+    }
+
+    /// True when the org is not what an install leaves: something to import, or a name conflict.
+    pub fn is_outstanding(&self) -> bool {
+        self.is_imported() || (self.owner == Owner::Package && self.action == Action::Conflict)
+    }
+
     /// Package objects first; then the order SOAR needs objects removed in (rules before the
     /// workflows they run, workflows before the tables they write), then by name.
     pub(super) fn sort_key(&self) -> (Owner, u8, String) {

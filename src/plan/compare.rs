@@ -1,10 +1,14 @@
 //! Pairing package objects with org objects, and comparing them after normalisation.
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use serde_json::Value;
 use similar::TextDiff as Similar;
 
+use super::steps::{self, Names};
 use super::{Action, Change, Owner, Ownership, TextDiff, UninstallOptions};
+use crate::res::bpmn::Process;
 use crate::res::{Kind, ResFile};
 
 /// The internal incident type and field every importable file carries (res-format.md §1.10):
@@ -20,12 +24,18 @@ pub(super) struct Pair {
     pub name: String,
     package: Value,
     org: Option<Value>,
+    /// Field and select-value names of both sides, for workflow steps as text.
+    names: Rc<Names>,
 }
 
 /// Pair every object of the package with the org object of the same kind and API name (or,
 /// failing that, the same uuid).
 pub(super) fn objects(package: &ResFile, org: &Value) -> Vec<Pair> {
     let package = serde_json::to_value(package).unwrap_or(Value::Null);
+    let mut names = Names::default();
+    names.add_fields(&package);
+    names.add_fields(org);
+    let names = Rc::new(names);
     let mut pairs = vec![];
     for kind in Kind::ALL {
         let ours = list(&package, kind);
@@ -33,7 +43,7 @@ pub(super) fn objects(package: &ResFile, org: &Value) -> Vec<Pair> {
             continue;
         }
         let theirs = list(org, kind);
-        let by_name: BTreeMap<&str, &Value> = theirs
+        let by_name: BTreeMap<Cow<str>, &Value> = theirs
             .iter()
             .filter_map(|o| Some((kind.api_name(o)?, *o)))
             .collect();
@@ -53,7 +63,7 @@ pub(super) fn objects(package: &ResFile, org: &Value) -> Vec<Pair> {
                 continue;
             };
             let counterpart = by_name
-                .get(name)
+                .get(&name)
                 .or_else(|| by_uuid.get(uuid))
                 .map(|v| (*v).clone());
             pairs.push(Pair {
@@ -61,6 +71,7 @@ pub(super) fn objects(package: &ResFile, org: &Value) -> Vec<Pair> {
                 name: name.to_string(),
                 package: object.clone(),
                 org: counterpart,
+                names: names.clone(),
             });
         }
     }
@@ -149,17 +160,37 @@ impl Pair {
     /// The differences between the two sides, empty when they are the same.
     fn diffs(&self) -> Vec<TextDiff> {
         let Some(org) = &self.org else { return vec![] };
-        let ours = normalised(&self.package);
-        let theirs = project(&normalised(org), &ours);
+        let mut ours = normalised(&self.package);
+        let mut org = normalised(org);
+        if self.kind == Kind::Function {
+            // Derived by the server from the workflows that call the function (§1.9).
+            for side in [&mut ours, &mut org] {
+                if let Some(o) = side.as_object_mut() {
+                    o.remove("workflows");
+                }
+            }
+        }
+        let mut theirs = project(&org, &ours);
+        if self.kind == Kind::Workflow {
+            same_model_same_xml(&mut theirs, &ours);
+        }
         if ours == theirs {
             return vec![];
         }
-        let mut diffs = vec![unified(
-            &format!("{}/{}", self.kind.list_key(), self.name),
-            &pretty(&theirs),
-            &pretty(&ours),
-        )];
-        diffs.extend(text_parts(self.kind, &theirs, &ours));
+        let mut diffs = vec![];
+        // Long text members get a diff of their own, line by line; the JSON diff shows the rest.
+        let (json_ours, json_theirs) = (
+            without_text(self.kind, &ours),
+            without_text(self.kind, &theirs),
+        );
+        if json_ours != json_theirs {
+            diffs.push(unified(
+                &format!("{}/{}", self.kind.list_key(), self.name),
+                &pretty(&json_theirs),
+                &pretty(&json_ours),
+            ));
+        }
+        diffs.extend(text_parts(self.kind, &theirs, &ours, &self.names));
         diffs
     }
 
@@ -266,18 +297,73 @@ fn column_reason(org: &Value, package: &Value) -> Option<String> {
     Some(parts.join("; "))
 }
 
-/// Scripts and other long text members, diffed as text rather than as JSON strings.
-fn text_parts(kind: Kind, org: &Value, package: &Value) -> Vec<TextDiff> {
-    let member = match kind {
-        Kind::Workflow => "/content/xml",
-        Kind::Script => "/script_text",
-        _ => return vec![],
+/// The member of a kind that holds a long text (a workflow's XML, a script), diffed as text.
+fn text_member(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::Workflow => Some("/content/xml"),
+        Kind::Script => Some("/script_text"),
+        _ => None,
+    }
+}
+
+/// The object with its long text member replaced by a marker, for the JSON diff.
+fn without_text(kind: Kind, v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(slot) = text_member(kind).and_then(|m| v.pointer_mut(m)) {
+        if slot.is_string() {
+            *slot = Value::String("(shown as text below)".into());
+        }
+    }
+    v
+}
+
+/// Two workflows whose BPMN models are equal are the same workflow, whatever the diagram
+/// coordinates or attribute order of their XML (res-format.md §1.9): give `org` the package's
+/// text so that only real changes remain.
+fn same_model_same_xml(org: &mut Value, package: &Value) {
+    let (Some(a), Some(b)) = (
+        org.pointer("/content/xml").and_then(Value::as_str),
+        package.pointer("/content/xml").and_then(Value::as_str),
+    ) else {
+        return;
     };
-    match (
+    if a == b {
+        return;
+    }
+    if let (Ok(pa), Ok(pb)) = (Process::parse(a), Process::parse(b)) {
+        if pa == pb {
+            let b = b.to_string();
+            if let Some(slot) = org.pointer_mut("/content/xml") {
+                *slot = Value::String(b);
+            }
+        }
+    }
+}
+
+/// Scripts and workflows diffed as text: a script's code line by line, a workflow as its
+/// steps with their inputs and scripts (or its XML when either side does not parse).
+fn text_parts(kind: Kind, org: &Value, package: &Value, names: &Names) -> Vec<TextDiff> {
+    let Some(member) = text_member(kind) else {
+        return vec![];
+    };
+    let (Some(a), Some(b)) = (
         org.pointer(member).and_then(Value::as_str),
         package.pointer(member).and_then(Value::as_str),
-    ) {
-        (Some(a), Some(b)) if a != b => vec![unified(&format!("{kind}{member}"), a, b)],
-        _ => vec![],
+    ) else {
+        return vec![];
+    };
+    if a == b {
+        return vec![];
     }
+    if kind == Kind::Workflow {
+        if let (Some(ta), Some(tb)) = (
+            steps::workflow_text(a, names),
+            steps::workflow_text(b, names),
+        ) {
+            if ta != tb {
+                return vec![unified("workflow steps", &ta, &tb)];
+            }
+        }
+    }
+    vec![unified(&format!("{kind}{member}"), a, b)]
 }

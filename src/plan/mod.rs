@@ -11,9 +11,11 @@
 
 mod change;
 mod compare;
+mod steps;
 
 pub use change::{Action, Change, Owner, TextDiff};
 pub use compare::normalised;
+pub use steps::{workflow_text, Names};
 
 use std::collections::BTreeSet;
 
@@ -89,11 +91,18 @@ impl Plan {
         self.changes.iter().filter(|c| c.owner == Owner::Dependency)
     }
 
-    /// True when applying the plan would change nothing.
+    /// True when applying the plan would change nothing, dependency objects included.
     pub fn is_clean(&self) -> bool {
         self.changes
             .iter()
             .all(|c| matches!(c.action, Action::Unchanged | Action::Absent))
+    }
+
+    /// True when the org is what an install leaves: nothing to import and no conflict.
+    /// Dependency objects that differ (an org running a newer integration) do not count: install
+    /// never overwrites them, so such an org could otherwise never be in sync.
+    pub fn is_in_sync(&self) -> bool {
+        !self.changes.iter().any(Change::is_outstanding)
     }
 
     /// How many changes of each action, for the summary line.

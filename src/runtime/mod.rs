@@ -5,8 +5,17 @@
 //! receives them) and returns the JSON result the integration would send back to SOAR, or a
 //! [`FunctionError`] carrying the message SOAR would show.
 
+mod dispatch;
+pub mod engine;
 pub mod mitre;
 pub mod qradar;
+pub mod setup;
+mod shim;
+pub mod ui;
+
+pub use dispatch::Runtime;
+pub use engine::{Context, Engine, FunctionRuntime, Outcome};
+pub use shim::{python_program, SHIM};
 
 /// Inputs of one function call, keyed by input API name (for example `qradar_offense_id`).
 pub type Inputs = serde_json::Map<String, serde_json::Value>;

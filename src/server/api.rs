@@ -23,15 +23,15 @@ type ApiResult<T = Json<Value>> = Result<T, ApiError>;
 
 /// Object collections served generically under `/rest/orgs/{org_id}/<collection>`.
 const COLLECTIONS: [Kind; 9] = [
-    Kind::Actions,
-    Kind::Workflows,
-    Kind::Functions,
-    Kind::MessageDestinations,
-    Kind::Scripts,
-    Kind::Playbooks,
-    Kind::Phases,
-    Kind::IncidentTypes,
-    Kind::Layouts,
+    Kind::Rule,
+    Kind::Workflow,
+    Kind::Function,
+    Kind::MessageDestination,
+    Kind::Script,
+    Kind::Playbook,
+    Kind::Phase,
+    Kind::IncidentType,
+    Kind::Layout,
 ];
 
 /// The routes of this module, with their state.
@@ -77,8 +77,8 @@ pub fn routes(state: AppState) -> Router {
             get(get_type_field).delete(delete_type_field),
         );
     for kind in COLLECTIONS {
-        let list = format!("/rest/orgs/{{org}}/{}", kind.list_name());
-        let one = format!("/rest/orgs/{{org}}/{}/{{handle}}", kind.list_name());
+        let list = format!("/rest/orgs/{{org}}/{}", kind.list_key());
+        let one = format!("/rest/orgs/{{org}}/{}/{{handle}}", kind.list_key());
         r = r
             .route(
                 &list,
@@ -421,8 +421,8 @@ fn builtin_type_id(name: &str) -> Option<i64> {
 /// How an object is shown by the REST endpoints (functions get their derived back-references;
 /// rules in the default handle format name their object type and destinations by id).
 fn view(store: &Store, org: OrgId, o: &StoredObject, names: bool) -> Result<Value, ApiError> {
-    let workflows = if o.kind == Kind::Functions {
-        store.objects(org, Kind::Workflows)?
+    let workflows = if o.kind == Kind::Function {
+        store.objects(org, Kind::Workflow)?
     } else {
         vec![]
     };
@@ -438,8 +438,8 @@ fn view_with(
     callers: &export::Callers,
 ) -> Result<Value, ApiError> {
     match o.kind {
-        Kind::Functions => Ok(export::function_view(o, callers)),
-        Kind::Actions if !names => {
+        Kind::Function => Ok(export::function_view(o, callers)),
+        Kind::Rule if !names => {
             let mut body = o.body.clone();
             if let Some(ot) = body
                 .get("object_type")
@@ -449,14 +449,14 @@ fn view_with(
                 let id = match builtin_type_id(&ot) {
                     Some(id) => json!(id),
                     None => store
-                        .find_object(org, Kind::Types, &ot)?
+                        .find_object(org, Kind::DataTable, &ot)?
                         .map(|t| json!(t.id))
                         .unwrap_or(json!(ot)),
                 };
                 body["object_type"] = id;
             }
             if let Some(dests) = body.get("message_destinations").and_then(Value::as_array) {
-                let all = store.objects(org, Kind::MessageDestinations)?;
+                let all = store.objects(org, Kind::MessageDestination)?;
                 let ids: Vec<Value> = dests
                     .iter()
                     .map(|d| {
@@ -489,8 +489,8 @@ async fn list_objects(
     let names = names_format(&q);
     state
         .with_store(move |s| {
-            let workflows = if kind == Kind::Functions {
-                s.objects(org, Kind::Workflows)?
+            let workflows = if kind == Kind::Function {
+                s.objects(org, Kind::Workflow)?
             } else {
                 vec![]
             };
@@ -591,8 +591,8 @@ fn users_of(store: &Store, org: OrgId, target: &StoredObject) -> Result<Vec<Stri
                         Target::DisplayName(n) => Some(n.trim()) == display,
                     }
             });
-            let on_table = target.kind == Kind::Types
-                && matches!(kind, Kind::Actions | Kind::Scripts)
+            let on_table = target.kind == Kind::DataTable
+                && matches!(kind, Kind::Rule | Kind::Script)
                 && o.body.get("object_type").and_then(Value::as_str) == Some(&target.api_name);
             if uses || on_table {
                 users.push(format!("{} '{}'", kind.customization_type(), o.api_name));
@@ -646,7 +646,7 @@ const FIELD_TYPES: [(&str, i64, &str); 3] = [
 fn builtin_fields(store: &Store, org: OrgId, type_name: &str) -> Result<Vec<Value>, ApiError> {
     let prefix = format!("{type_name}/");
     Ok(store
-        .objects(org, Kind::Fields)?
+        .objects(org, Kind::Field)?
         .into_iter()
         .filter(|f| f.api_name.starts_with(&prefix))
         .map(|f| f.body)
@@ -692,7 +692,7 @@ async fn list_types(
                     map.insert(name.to_string(), t);
                 }
             }
-            for t in s.objects(org, Kind::Types)? {
+            for t in s.objects(org, Kind::DataTable)? {
                 map.insert(t.api_name.clone(), t.body);
             }
             Ok(Json(Value::Object(map)))
@@ -712,8 +712,8 @@ async fn get_type(
                 return Ok(Json(t));
             }
             let t = s
-                .find_object(org, Kind::Types, &name)?
-                .ok_or_else(|| not_found(Kind::Types, &name))?;
+                .find_object(org, Kind::DataTable, &name)?
+                .ok_or_else(|| not_found(Kind::DataTable, &name))?;
             Ok(Json(t.body))
         })
         .await
@@ -733,8 +733,8 @@ async fn delete_type(
                 )));
             }
             let t = s
-                .find_object(org, Kind::Types, &name)?
-                .ok_or_else(|| not_found(Kind::Types, &name))?;
+                .find_object(org, Kind::DataTable, &name)?
+                .ok_or_else(|| not_found(Kind::DataTable, &name))?;
             delete_checked(s, org, &t)?;
             // As on SOAR, the table's data goes with it.
             s.delete_table_rows(org, &t.api_name)?;
@@ -755,8 +755,8 @@ async fn list_type_fields(
                 return Ok(Json(Value::Array(builtin_fields(s, org, &name)?)));
             }
             let t = s
-                .find_object(org, Kind::Types, &name)?
-                .ok_or_else(|| not_found(Kind::Types, &name))?;
+                .find_object(org, Kind::DataTable, &name)?
+                .ok_or_else(|| not_found(Kind::DataTable, &name))?;
             Ok(Json(Value::Array(table_columns(&t.body))))
         })
         .await
@@ -779,8 +779,8 @@ async fn get_type_field(
                 builtin_fields(s, org, &name)?
             } else {
                 let t = s
-                    .find_object(org, Kind::Types, &name)?
-                    .ok_or_else(|| not_found(Kind::Types, &name))?;
+                    .find_object(org, Kind::DataTable, &name)?
+                    .ok_or_else(|| not_found(Kind::DataTable, &name))?;
                 table_columns(&t.body)
             };
             fields
@@ -803,7 +803,7 @@ async fn delete_type_field(
             let gone = || ApiError::not_found(format!("No field {field:?} in type {name}"));
             if FIELD_TYPES.iter().any(|t| t.0 == name) {
                 let stored = s
-                    .objects(org, Kind::Fields)?
+                    .objects(org, Kind::Field)?
                     .into_iter()
                     .find(|f| {
                         f.api_name.starts_with(&format!("{name}/"))
@@ -814,8 +814,8 @@ async fn delete_type_field(
                 return Ok(StatusCode::NO_CONTENT);
             }
             let t = s
-                .find_object(org, Kind::Types, &name)?
-                .ok_or_else(|| not_found(Kind::Types, &name))?;
+                .find_object(org, Kind::DataTable, &name)?
+                .ok_or_else(|| not_found(Kind::DataTable, &name))?;
             let mut body = t.body.clone();
             let key = body
                 .get("fields")

@@ -95,15 +95,15 @@ pub fn export(store: &Store, org: OrgId, id: i64, date: i64) -> Result<Value, St
     ] {
         out.insert(key.into(), Value::Null);
     }
-    let workflows = store.objects(org, Kind::Workflows)?;
+    let workflows = store.objects(org, Kind::Workflow)?;
     let callers = Callers::new(&workflows);
     for kind in Kind::ALL {
         let objects = store.objects(org, kind)?;
         let list: Vec<Value> = objects
             .iter()
             .map(|o| match kind {
-                Kind::Functions => function_view(o, &callers),
-                Kind::Types => {
+                Kind::Function => function_view(o, &callers),
+                Kind::DataTable => {
                     // Exports carry data tables with a null id (their columns keep the
                     // table's server id as type_id).
                     let mut b = o.body.clone();
@@ -115,20 +115,20 @@ pub fn export(store: &Store, org: OrgId, id: i64, date: i64) -> Result<Value, St
                 _ => o.body.clone(),
             })
             .collect();
-        if kind == Kind::Actions || kind == Kind::AutomaticTasks {
+        if kind == Kind::Rule || kind == Kind::AutomaticTask {
             let order: Vec<Value> = objects
                 .iter()
                 .filter_map(|o| o.uuid.clone())
                 .map(Value::String)
                 .collect();
-            let key = if kind == Kind::Actions {
+            let key = if kind == Kind::Rule {
                 "action_order"
             } else {
                 "task_order"
             };
             out.insert(key.into(), Value::Array(order));
         }
-        out.insert(kind.list_name().into(), Value::Array(list));
+        out.insert(kind.list_key().into(), Value::Array(list));
     }
     Ok(Value::Object(out))
 }

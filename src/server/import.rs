@@ -156,7 +156,7 @@ impl<'a> Incoming<'a> {
             return Incoming { objects };
         };
         for kind in Kind::ALL {
-            let list = kind.list_name();
+            let list = kind.list_key();
             let items = match top.get(list) {
                 None | Some(Value::Null) => continue,
                 Some(Value::Array(a)) => a,
@@ -173,7 +173,10 @@ impl<'a> Incoming<'a> {
                     continue;
                 }
                 let Some(name) = kinds::api_name(kind, obj) else {
-                    problems.push(format!("/{list}/{i} has no API name ({})", kind.name_key()));
+                    problems.push(format!(
+                        "/{list}/{i} has no API name ({})",
+                        kind.api_name_key()
+                    ));
                     continue;
                 };
                 let uuid = kinds::uuid_of(obj);
@@ -287,7 +290,7 @@ pub fn plan(
         }
         plan.items.push(item);
 
-        if matches!(kind, Kind::Workflows | Kind::Playbooks) {
+        if matches!(kind, Kind::Workflow | Kind::Playbook) {
             let xml = obj
                 .pointer("/content/xml")
                 .and_then(Value::as_str)
@@ -338,7 +341,7 @@ pub fn plan(
 /// The body to store for an incoming object of `kind`, given what the org has now.
 fn merge(kind: Kind, existing: Option<&Value>, incoming: &Value) -> Value {
     let mut body = incoming.clone();
-    if kind == Kind::Types {
+    if kind == Kind::DataTable {
         // Imports never delete: org columns the import lacks stay.
         if let (Some(old), Some(Value::Object(new))) = (
             existing
@@ -375,7 +378,7 @@ fn normalized(kind: Kind, obj: &Value) -> Value {
         for k in VOLATILE {
             m.remove(*k);
         }
-        if kind == Kind::Functions {
+        if kind == Kind::Function {
             m.remove("workflows");
         }
         if let Some(Value::Object(c)) = m.get_mut("content") {
@@ -408,14 +411,14 @@ pub fn finalize(kind: Kind, mut body: Value, id: ObjectId, keep_uuid: Option<&st
             m.insert("uuid".into(), json!(u));
         }
         match kind {
-            Kind::Workflows => {
+            Kind::Workflow => {
                 m.insert("workflow_id".into(), json!(id.0));
             }
-            Kind::Functions => {
+            Kind::Function => {
                 // Derived on every read from the workflows that call the function.
                 m.remove("workflows");
             }
-            Kind::Types => {
+            Kind::DataTable => {
                 if let Some(Value::Object(cols)) = m.get_mut("fields") {
                     for col in cols.values_mut() {
                         if let Some(c) = col.as_object_mut() {
@@ -442,7 +445,7 @@ pub fn apply(tx: &mut Tx<'_>, org: OrgId, res: &Value) -> Result<Plan, ImportErr
     }
     for item in &mut plan.items {
         let Some(obj) = res
-            .get(item.kind.list_name())
+            .get(item.kind.list_key())
             .and_then(|l| l.get(item.index))
         else {
             continue;
@@ -499,7 +502,7 @@ pub fn dto(id: i64, org: OrgId, status: &str, created: i64, plan: &Plan) -> Valu
             }
             json!({
                 "customization_type": what,
-                "kind": it.kind.list_name(),
+                "kind": it.kind.list_key(),
                 "name": it.api_name,
                 "uuid": it.keep_uuid.as_ref().or(it.uuid.as_ref()),
                 "operation": it.operation.as_str(),
@@ -513,10 +516,10 @@ pub fn dto(id: i64, org: OrgId, status: &str, created: i64, plan: &Plan) -> Valu
         .iter()
         .map(|e| {
             json!({
-                "from": {"kind": e.from_kind.list_name(), "name": e.from},
+                "from": {"kind": e.from_kind.list_key(), "name": e.from},
                 "via": e.reference.via,
                 "to": {
-                    "kind": e.reference.to_kind.list_name(),
+                    "kind": e.reference.to_kind.list_key(),
                     "by": e.reference.target.by(),
                     "value": e.reference.target.text(),
                 },
@@ -598,7 +601,7 @@ mod tests {
     fn data_table_import_keeps_org_columns() {
         let old = json!({"type_name": "t", "fields": {"a": {"name": "a"}, "b": {"name": "b"}}});
         let new = json!({"type_name": "t", "fields": {"a": {"name": "a"}}});
-        let merged = merge(Kind::Types, Some(&old), &new);
+        let merged = merge(Kind::DataTable, Some(&old), &new);
         assert!(merged.pointer("/fields/b").is_some());
     }
 }

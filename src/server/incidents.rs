@@ -89,7 +89,7 @@ async fn create_incident(
     state
         .with_store(move |s| {
             let fields: Vec<String> = s
-                .objects(org, Kind::Fields)?
+                .objects(org, Kind::Field)?
                 .into_iter()
                 .filter_map(|f| f.api_name.strip_prefix("incident/").map(str::to_string))
                 .collect();
@@ -167,7 +167,7 @@ fn table_definition(
     table: &str,
 ) -> Result<(i64, Map<String, Value>), ApiError> {
     let t = store
-        .find_object(org, Kind::Types, table)?
+        .find_object(org, Kind::DataTable, table)?
         .ok_or_else(|| ApiError::not_found(format!("No data table {table:?}")))?;
     let cols = t
         .body

@@ -7,171 +7,11 @@
 
 use serde_json::Value;
 
-/// One list of a `.res` export, as the server stores it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Actions,
-    AutomaticTasks,
-    Fields,
-    Functions,
-    MessageDestinations,
-    Workflows,
-    Playbooks,
-    Scripts,
-    Types,
-    Phases,
-    IncidentTypes,
-    IncidentArtifactTypes,
-    Layouts,
-    Roles,
-    Workspaces,
-    Tags,
-    Apps,
-    InboundDestinations,
-    CaseMatchingProfiles,
-}
+pub use crate::res::Kind;
 
-impl Kind {
-    /// Every kind, in the order imports apply them: things referred to before things referring.
-    pub const ALL: [Kind; 19] = [
-        Kind::Tags,
-        Kind::Phases,
-        Kind::IncidentTypes,
-        Kind::IncidentArtifactTypes,
-        Kind::Fields,
-        Kind::Types,
-        Kind::MessageDestinations,
-        Kind::Functions,
-        Kind::Scripts,
-        Kind::AutomaticTasks,
-        Kind::Workflows,
-        Kind::Playbooks,
-        Kind::Actions,
-        Kind::Layouts,
-        Kind::Roles,
-        Kind::Workspaces,
-        Kind::Apps,
-        Kind::InboundDestinations,
-        Kind::CaseMatchingProfiles,
-    ];
-
-    /// The name of the kind's list in a `.res` export (and the stored kind name).
-    pub fn list_name(self) -> &'static str {
-        match self {
-            Kind::Actions => "actions",
-            Kind::AutomaticTasks => "automatic_tasks",
-            Kind::Fields => "fields",
-            Kind::Functions => "functions",
-            Kind::MessageDestinations => "message_destinations",
-            Kind::Workflows => "workflows",
-            Kind::Playbooks => "playbooks",
-            Kind::Scripts => "scripts",
-            Kind::Types => "types",
-            Kind::Phases => "phases",
-            Kind::IncidentTypes => "incident_types",
-            Kind::IncidentArtifactTypes => "incident_artifact_types",
-            Kind::Layouts => "layouts",
-            Kind::Roles => "roles",
-            Kind::Workspaces => "workspaces",
-            Kind::Tags => "tags",
-            Kind::Apps => "apps",
-            Kind::InboundDestinations => "inbound_destinations",
-            Kind::CaseMatchingProfiles => "case_matching_profiles",
-        }
-    }
-
-    pub fn from_list_name(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.list_name() == name)
-    }
-
-    /// The word SOAR's app installation record uses for the kind (`customization_type`).
-    pub fn customization_type(self) -> &'static str {
-        match self {
-            Kind::Actions => "action",
-            Kind::AutomaticTasks => "automatic_task",
-            Kind::Fields => "field",
-            Kind::Functions => "function",
-            Kind::MessageDestinations => "message_destination",
-            Kind::Workflows => "workflow",
-            Kind::Playbooks => "playbook",
-            Kind::Scripts => "script",
-            Kind::Types => "datatable",
-            Kind::Phases => "phase",
-            Kind::IncidentTypes => "incident_type",
-            Kind::IncidentArtifactTypes => "incident_artifact_type",
-            Kind::Layouts => "layout",
-            Kind::Roles => "role",
-            Kind::Workspaces => "workspace",
-            Kind::Tags => "tag",
-            Kind::Apps => "app",
-            Kind::InboundDestinations => "inbound_destination",
-            Kind::CaseMatchingProfiles => "case_matching_profile",
-        }
-    }
-
-    /// Kinds that other objects refer to by `uuid` (workflow XML → function, function and rule
-    /// view items → field, workflow XML → script and task). Giving such an object a different
-    /// uuid than the org's object of the same API name would leave those references dangling,
-    /// so an import doing that is refused as a conflict instead of being merged.
-    pub fn referenced_by_uuid(self) -> bool {
-        matches!(
-            self,
-            Kind::Functions | Kind::Fields | Kind::Scripts | Kind::AutomaticTasks | Kind::Playbooks
-        )
-    }
-
-    /// The keys holding the API name, in order of preference (res-format.md §1.3).
-    fn name_keys(self) -> &'static [&'static str] {
-        match self {
-            Kind::MessageDestinations
-            | Kind::Workflows
-            | Kind::IncidentArtifactTypes
-            | Kind::AutomaticTasks => &["programmatic_name", "export_key", "name"],
-            Kind::Actions | Kind::IncidentTypes | Kind::Roles | Kind::Workspaces | Kind::Tags => {
-                &["name", "export_key"]
-            }
-            Kind::Types => &["type_name", "export_key"],
-            Kind::Fields => &["export_key"],
-            Kind::Functions
-            | Kind::Phases
-            | Kind::Scripts
-            | Kind::Playbooks
-            | Kind::Apps
-            | Kind::Layouts
-            | Kind::InboundDestinations
-            | Kind::CaseMatchingProfiles => &["export_key", "name", "programmatic_name"],
-        }
-    }
-
-    /// The JSON key an error message should name when the API name is missing.
-    pub fn name_key(self) -> &'static str {
-        self.name_keys()[0]
-    }
-}
-
-/// The API name of an object of `kind`: what SOAR and the SDK look it up by. Names are trimmed,
-/// as the SDK strips them before matching. Fields without an `export_key` get
-/// `"<type>/<name>"` from their `type_id`.
+/// The API name of an object of `kind` ([`Kind::api_name`]), owned, as the store keys it.
 pub fn api_name(kind: Kind, obj: &Value) -> Option<String> {
-    for key in kind.name_keys() {
-        if let Some(s) = obj.get(key).and_then(Value::as_str) {
-            let s = s.trim();
-            if !s.is_empty() {
-                return Some(s.to_string());
-            }
-        }
-    }
-    if kind == Kind::Fields {
-        let name = obj.get("name").and_then(Value::as_str)?.trim();
-        let ty = match obj.get("type_id").and_then(Value::as_i64)? {
-            0 => "incident",
-            6 => "actioninvocation",
-            11 => "__function",
-            _ => return None,
-        };
-        return Some(format!("{ty}/{name}"));
-    }
-    None
+    kind.api_name(obj).map(|n| n.into_owned())
 }
 
 /// The object's `uuid`, when it has one.
@@ -232,10 +72,10 @@ pub fn references(kind: Kind, obj: &Value) -> Vec<Reference> {
         })
     };
     match kind {
-        Kind::Actions => {
+        Kind::Rule => {
             for (i, w) in str_items(obj, "workflows") {
                 push(
-                    Kind::Workflows,
+                    Kind::Workflow,
                     Target::ApiName(w),
                     format!("workflows[{i}]"),
                     true,
@@ -243,7 +83,7 @@ pub fn references(kind: Kind, obj: &Value) -> Vec<Reference> {
             }
             for (i, d) in str_items(obj, "message_destinations") {
                 push(
-                    Kind::MessageDestinations,
+                    Kind::MessageDestination,
                     Target::DisplayName(d),
                     format!("message_destinations[{i}]"),
                     false,
@@ -251,7 +91,7 @@ pub fn references(kind: Kind, obj: &Value) -> Vec<Reference> {
             }
             for (i, u) in field_uuid_items(obj) {
                 push(
-                    Kind::Fields,
+                    Kind::Field,
                     Target::Uuid(u),
                     format!("view_items[{i}]"),
                     false,
@@ -261,7 +101,7 @@ pub fn references(kind: Kind, obj: &Value) -> Vec<Reference> {
                 for (i, a) in autos.iter().enumerate() {
                     for (j, t) in str_items(a, "tasks_to_create") {
                         push(
-                            Kind::AutomaticTasks,
+                            Kind::AutomaticTask,
                             Target::ApiName(t),
                             format!("automations[{i}].tasks_to_create[{j}]"),
                             false,
@@ -269,7 +109,7 @@ pub fn references(kind: Kind, obj: &Value) -> Vec<Reference> {
                     }
                     if let Some(s) = a.get("scripts_to_run").and_then(Value::as_str) {
                         push(
-                            Kind::Scripts,
+                            Kind::Script,
                             Target::ApiName(s.trim().to_string()),
                             format!("automations[{i}].scripts_to_run"),
                             false,
@@ -278,10 +118,10 @@ pub fn references(kind: Kind, obj: &Value) -> Vec<Reference> {
                 }
             }
         }
-        Kind::Functions => {
+        Kind::Function => {
             if let Some(d) = obj.get("destination_handle").and_then(Value::as_str) {
                 push(
-                    Kind::MessageDestinations,
+                    Kind::MessageDestination,
                     Target::ApiName(d.to_string()),
                     "destination_handle".into(),
                     true,
@@ -289,26 +129,26 @@ pub fn references(kind: Kind, obj: &Value) -> Vec<Reference> {
             }
             for (i, u) in field_uuid_items(obj) {
                 push(
-                    Kind::Fields,
+                    Kind::Field,
                     Target::Uuid(u),
                     format!("view_items[{i}]"),
                     false,
                 );
             }
         }
-        Kind::Workflows | Kind::Playbooks => {
+        Kind::Workflow | Kind::Playbook => {
             if let Some(xml) = obj.pointer("/content/xml").and_then(Value::as_str) {
                 let steps = xml_steps(xml);
                 for u in steps.functions {
-                    push(Kind::Functions, Target::Uuid(u), "content.xml".into(), true);
+                    push(Kind::Function, Target::Uuid(u), "content.xml".into(), true);
                 }
-                if kind == Kind::Workflows {
+                if kind == Kind::Workflow {
                     for u in steps.scripts {
-                        push(Kind::Scripts, Target::Uuid(u), "content.xml".into(), false);
+                        push(Kind::Script, Target::Uuid(u), "content.xml".into(), false);
                     }
                     for t in steps.tasks {
                         push(
-                            Kind::AutomaticTasks,
+                            Kind::AutomaticTask,
                             Target::ApiName(t),
                             "content.xml".into(),
                             false,
@@ -316,7 +156,7 @@ pub fn references(kind: Kind, obj: &Value) -> Vec<Reference> {
                     }
                     for w in steps.called_workflows {
                         push(
-                            Kind::Workflows,
+                            Kind::Workflow,
                             Target::ApiName(w),
                             "content.xml".into(),
                             false,
@@ -392,28 +232,6 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn api_names_follow_the_sdk_keys() {
-        let f = json!({"export_key": "fn_x", "name": "fn_x", "uuid": "u"});
-        assert_eq!(api_name(Kind::Functions, &f).as_deref(), Some("fn_x"));
-        let rule = json!({"name": "  My rule ", "export_key": "My rule"});
-        assert_eq!(api_name(Kind::Actions, &rule).as_deref(), Some("My rule"));
-        let field = json!({"name": "qradar_id", "type_id": 0});
-        assert_eq!(
-            api_name(Kind::Fields, &field).as_deref(),
-            Some("incident/qradar_id")
-        );
-        let table = json!({"type_name": "mitre_attack_techniques"});
-        assert_eq!(
-            api_name(Kind::Types, &table).as_deref(),
-            Some("mitre_attack_techniques")
-        );
-        assert_eq!(
-            api_name(Kind::Functions, &json!({"export_key": null})),
-            None
-        );
-    }
-
-    #[test]
     fn workflow_xml_steps_are_read() {
         let xml = r#"<?xml version="1.0"?><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:resilient="http://resilient.ibm.com/bpmn" xmlns:camunda="http://camunda.org/schema/1.0/bpmn">
           <process id="wf" name="Workflow"><serviceTask id="s1" resilient:type="function"><extensionElements>
@@ -431,12 +249,12 @@ mod tests {
     #[test]
     fn rule_references_workflows_hard_and_destinations_soft() {
         let rule = json!({"name": "r", "workflows": ["wf_a"], "message_destinations": ["Dest"]});
-        let refs = references(Kind::Actions, &rule);
+        let refs = references(Kind::Rule, &rule);
         assert!(refs
             .iter()
-            .any(|r| r.to_kind == Kind::Workflows && r.hard && r.target.text() == "wf_a"));
+            .any(|r| r.to_kind == Kind::Workflow && r.hard && r.target.text() == "wf_a"));
         assert!(refs
             .iter()
-            .any(|r| r.to_kind == Kind::MessageDestinations && !r.hard));
+            .any(|r| r.to_kind == Kind::MessageDestination && !r.hard));
     }
 }

@@ -18,9 +18,10 @@
 //! More routes (action invocations, emulated QRadar endpoints) plug in as an [`Extension`].
 //!
 //! What the REST surface covers and how it behaves is in [`api`] (session, org, export,
-//! import) and [`incidents`]; the import rules (matching by uuid and API name, refusals) in
-//! [`import`].
+//! import), [`incidents`] and [`search`] (rows in data tables, for uninstall); the import rules
+//! (matching by uuid and API name, refusals) in [`import`].
 
+pub mod actions;
 pub mod api;
 pub mod emulated;
 pub mod error;
@@ -28,6 +29,7 @@ pub mod export;
 pub mod import;
 pub mod incidents;
 pub mod kinds;
+pub mod search;
 pub mod state;
 pub mod store;
 pub mod tls;
@@ -288,7 +290,10 @@ pub fn start(opts: Options) -> Result<RunningServer, ServerError> {
     let info = ServerInfo { addr };
 
     let state = AppState::new(Arc::new(Mutex::new(store)), info.clone());
-    let mut app = api::routes(state.clone()).merge(incidents::routes(state.clone()));
+    let mut app = api::routes(state.clone())
+        .merge(incidents::routes(state.clone()))
+        .merge(search::routes(state.clone()))
+        .merge(actions::routes(state.clone()));
     for ext in &opts.extensions {
         app = app.merge(ext.routes(state.clone()));
     }

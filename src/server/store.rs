@@ -151,6 +151,12 @@ CREATE TABLE IF NOT EXISTS tasks (
     org_id INTEGER NOT NULL REFERENCES orgs(id),
     incident_id INTEGER NOT NULL REFERENCES incidents(id),
     body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS incident_items (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL);
 "#;
 
 /// An org as the session and org endpoints describe it.
@@ -774,6 +780,10 @@ impl Store {
                 "DELETE FROM tasks WHERE org_id = ?1 AND incident_id = ?2",
                 params![org.0, id.0],
             )?;
+            tx.tx.execute(
+                "DELETE FROM incident_items WHERE org_id = ?1 AND incident_id = ?2",
+                params![org.0, id.0],
+            )?;
             Ok::<_, StoreError>(
                 tx.tx.execute(
                     "DELETE FROM incidents WHERE org_id = ?1 AND id = ?2",
@@ -850,6 +860,28 @@ impl Store {
         )? > 0)
     }
 
+    /// Rows of the named data tables on every incident of the org, for the search endpoint:
+    /// `(row id, incident id, table, cells)`, oldest first.
+    pub fn rows_in_tables(
+        &self,
+        org: OrgId,
+        tables: &[String],
+    ) -> Result<Vec<(i64, i64, String, Value)>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT id, incident_id, table_name, cells FROM table_rows
+             WHERE org_id = ?1 ORDER BY id",
+        )?;
+        let rows: Vec<(i64, i64, String, String)> = st
+            .query_map(params![org.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .filter(|(_, _, t, _)| tables.is_empty() || tables.contains(t))
+            .map(|(id, inc, t, c)| Ok((id, inc, t, parse_json(format!("row {id}"), &c)?)))
+            .collect()
+    }
+
     /// Drop every row of a data table (the table itself is gone).
     pub fn delete_table_rows(&self, org: OrgId, table: &str) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
@@ -906,6 +938,71 @@ impl Store {
     }
 }
 
+// ---- artifacts and notes (incident items) ----------------------------------------------------
+
+/// What else an incident holds besides rows and tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Artifact,
+    /// A note (SOAR's REST API calls them comments).
+    Comment,
+}
+
+impl ItemKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Artifact => "artifact",
+            ItemKind::Comment => "comment",
+        }
+    }
+}
+
+impl Store {
+    /// Insert an artifact or note; `make` receives the new id and returns the body to store.
+    pub fn insert_item(
+        &mut self,
+        org: OrgId,
+        incident: IncidentId,
+        kind: ItemKind,
+        make: impl FnOnce(i64) -> Value,
+    ) -> Result<Value, StoreError> {
+        self.transaction(|tx| {
+            tx.tx.execute(
+                "INSERT INTO incident_items (org_id, incident_id, kind, body) VALUES (?1, ?2, ?3, '{}')",
+                params![org.0, incident.0, kind.as_str()],
+            )?;
+            let id = tx.tx.last_insert_rowid();
+            let body = make(id);
+            tx.tx.execute(
+                "UPDATE incident_items SET body = ?2 WHERE id = ?1",
+                params![id, body.to_string()],
+            )?;
+            Ok::<_, StoreError>(body)
+        })
+    }
+
+    /// The incident's artifacts or notes, oldest first.
+    pub fn items(
+        &self,
+        org: OrgId,
+        incident: IncidentId,
+        kind: ItemKind,
+    ) -> Result<Vec<Value>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT id, body FROM incident_items
+             WHERE org_id = ?1 AND incident_id = ?2 AND kind = ?3 ORDER BY id",
+        )?;
+        let rows: Vec<(i64, String)> = st
+            .query_map(params![org.0, incident.0, kind.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(id, b)| parse_json(format!("{} {id}", kind.as_str()), &b))
+            .collect()
+    }
+}
+
 /// A write transaction over the configuration objects (imports apply through one of these).
 pub struct Tx<'a> {
     tx: Transaction<'a>,
@@ -929,7 +1026,7 @@ impl Tx<'_> {
         self.tx.execute(
             "INSERT INTO objects (org_id, kind, uuid, api_name, body, version, modified)
              VALUES (?1, ?2, ?3, ?4, '{}', 1, ?5)",
-            params![org.0, kind.list_name(), uuid, api_name, now],
+            params![org.0, kind.list_key(), uuid, api_name, now],
         )?;
         let id = ObjectId(self.tx.last_insert_rowid());
         let body = make(id);
@@ -997,7 +1094,7 @@ fn object_from_row(
 fn to_object(
     (id, kind, uuid, api_name, body, version): (i64, String, Option<String>, String, String, i64),
 ) -> Result<StoredObject, StoreError> {
-    let kind = Kind::from_list_name(&kind).ok_or_else(|| StoreError::Corrupt {
+    let kind = Kind::from_list_key(&kind).ok_or_else(|| StoreError::Corrupt {
         what: format!("object {id}"),
         source: serde::de::Error::custom(format!("unknown kind {kind:?}")),
     })?;
@@ -1005,7 +1102,7 @@ fn to_object(
         id: ObjectId(id),
         kind,
         uuid,
-        body: parse_json(format!("{} {api_name:?}", kind.list_name()), &body)?,
+        body: parse_json(format!("{} {api_name:?}", kind.list_key()), &body)?,
         api_name,
         version,
     })
@@ -1017,7 +1114,7 @@ fn objects(conn: &Connection, org: OrgId, kind: Kind) -> Result<Vec<StoredObject
          WHERE org_id = ?1 AND kind = ?2 ORDER BY id",
     )?;
     let rows: Vec<_> = st
-        .query_map(params![org.0, kind.list_name()], object_from_row)?
+        .query_map(params![org.0, kind.list_key()], object_from_row)?
         .collect::<Result<_, _>>()?;
     rows.into_iter().map(to_object).collect()
 }
@@ -1036,7 +1133,7 @@ fn object_where(
     let row = conn
         .query_row(
             &sql,
-            params![org.0, kind.list_name(), value],
+            params![org.0, kind.list_key(), value],
             object_from_row,
         )
         .optional()?;

@@ -1012,11 +1012,49 @@ impl Client {
         )
     }
 
+    /// `POST /rest/search_ex`: SOAR's search across the org's incidents and their objects
+    /// (`types`, `filters`, `query`, ...); `org_id` is filled in. Only reads, so it is retried
+    /// like a GET.
+    pub fn search_ex(&self, query: &Value) -> Result<Value, SoarError> {
+        let mut body = query.clone();
+        if let Some(o) = body.as_object_mut() {
+            o.insert("org_id".into(), json!(self.org.id.0));
+        }
+        self.wire
+            .send(Method::Post, "/rest/search_ex", Some(&body), Retry::Yes)
+    }
+
     /// The tasks of an incident.
     pub fn tasks(&self, incident: IncidentId) -> Result<Vec<Value>, SoarError> {
         let path = self.org_path(&format!("/incidents/{incident}/tasks?handle_format=names"));
         let v = self.get_value(&path)?;
         entities(v, &path)
+    }
+
+    /// Add an artifact (`{"type": "IP Address", "value": ...}`) to an incident.
+    pub fn add_artifact(&self, incident: IncidentId, artifact: &Value) -> Result<Value, SoarError> {
+        let path = self.org_path(&format!("/incidents/{incident}/artifacts"));
+        self.wire
+            .send(Method::Post, &path, Some(artifact), Retry::No)
+    }
+
+    /// The incident's notes.
+    pub fn comments(&self, incident: IncidentId) -> Result<Vec<Value>, SoarError> {
+        let path = self.org_path(&format!("/incidents/{incident}/comments"));
+        let v = self.get_value(&path)?;
+        entities(v, &path)
+    }
+
+    /// Start a manual rule (menu item) on the incident or one of its objects:
+    /// `{"action_id": <id or name>, "properties": {...}, "artifact_id"?, "row_id"?}`.
+    pub fn invoke_action(
+        &self,
+        incident: IncidentId,
+        invocation: &Value,
+    ) -> Result<Value, SoarError> {
+        let path = self.org_path(&format!("/incidents/{incident}/action_invocations"));
+        self.wire
+            .send(Method::Post, &path, Some(invocation), Retry::No)
     }
 }
 

@@ -140,6 +140,14 @@ impl<'a> Index<'a> {
     }
 }
 
+/// Every kind, in the order of its list key: findings come out in one order whatever order
+/// [`Kind::ALL`] has.
+pub(super) fn kinds() -> Vec<Kind> {
+    let mut kinds = Kind::ALL.to_vec();
+    kinds.sort_by_key(|k| k.list_key());
+    kinds
+}
+
 /// `/list/index`.
 pub(super) fn pointer(kind: Kind, index: usize) -> String {
     format!("/{}/{index}", kind.list_key())

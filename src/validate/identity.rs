@@ -62,7 +62,7 @@ fn s<T: AsRef<str>>(slot: &Slot<T>) -> Option<&str> {
 }
 
 pub(super) fn check(res: &ResFile, out: &mut Vec<Diagnostic>) {
-    for kind in Kind::ALL {
+    for kind in super::checks::kinds() {
         let rows = rows(res, kind);
         check_kind(kind, &rows, out);
     }
@@ -116,6 +116,28 @@ fn named(list: &Slot<Vec<NamedObject>>, api_is_export_key: bool) -> Vec<Row<'_>>
                     None,
                 )
             }
+        })
+        .collect()
+}
+
+/// Kinds the model carries in `extra`, read from their JSON.
+fn carried(res: &ResFile, kind: Kind) -> Vec<Row<'_>> {
+    let list = res.extra.get(kind.list_key()).and_then(|v| v.as_array());
+    list.into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, o)| {
+            let str_of = |k: &str| o.get(k).and_then(|v| v.as_str());
+            let api_key = kind.api_name_key();
+            row(
+                i,
+                str_of("uuid"),
+                str_of(api_key),
+                api_key,
+                str_of("export_key"),
+                None,
+                str_of("name"),
+            )
         })
         .collect()
 }
@@ -326,6 +348,7 @@ fn rows(res: &ResFile, kind: Kind) -> Vec<Row<'_>> {
         Kind::Role => named(&res.roles, false),
         Kind::Workspace => named(&res.workspaces, false),
         Kind::Tag => named(&res.tags, false),
+        Kind::InboundDestination | Kind::CaseMatchingProfile => carried(res, kind),
         Kind::Playbook => res
             .playbooks()
             .iter()

@@ -207,6 +207,7 @@ const ARTIFACT_TYPE: &[Key] = &[
     req("programmatic_name", Str),
 ];
 const NAMED: &[Key] = &[req("uuid", Str), req("export_key", Str), req("name", Str)];
+const CARRIED: &[Key] = &[opt("uuid", Str), opt("export_key", Str), opt("name", Str)];
 const PLAYBOOK_CONTENT: &[Key] = &[req("xml", Str)];
 const PLAYBOOK: &[Key] = &[
     req("uuid", Str),
@@ -235,6 +236,8 @@ fn shape(kind: Kind) -> &'static [Key] {
         Kind::ArtifactType => ARTIFACT_TYPE,
         Kind::Layout | Kind::Role | Kind::Workspace | Kind::Tag | Kind::App => NAMED,
         Kind::Playbook => PLAYBOOK,
+        // Carried verbatim (`extra` of the model); nothing refers to them.
+        Kind::InboundDestination | Kind::CaseMatchingProfile => CARRIED,
     }
 }
 
@@ -264,7 +267,7 @@ pub(super) fn check(doc: &Value) -> Vec<Diagnostic> {
             );
         }
     }
-    for kind in Kind::ALL {
+    for kind in super::checks::kinds() {
         let key = kind.list_key();
         let Some(list) = doc.get(key) else { continue };
         ptr.clear();
@@ -474,14 +477,18 @@ impl Owner<'_> {
 /// The name a finding uses for an object read from JSON: its API name, else its display name,
 /// its uuid, or `#index`.
 pub(super) fn object_name(kind: Kind, v: &Value, index: usize) -> String {
-    let s = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let s = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     kind.api_name(v)
-        .filter(|s| !s.is_empty())
+        .map(|n| n.into_owned())
         .or_else(|| s("programmatic_name"))
         .or_else(|| s("name"))
         .or_else(|| s("display_name"))
         .or_else(|| s("uuid"))
-        .map(str::to_string)
         .unwrap_or_else(|| format!("#{index}"))
 }
 
@@ -512,7 +519,7 @@ fn expected_export_key(kind: Kind, v: &Value) -> Option<String> {
             };
             Some(format!("{prefix}/{}", s("name")?))
         }
-        Kind::Layout => None,
+        Kind::Layout | Kind::InboundDestination | Kind::CaseMatchingProfile => None,
     }
 }
 
@@ -550,11 +557,11 @@ mod tests {
             [
                 ("schema.type", "/export_format_version"),
                 ("schema.missing", "/export_date"),
-                ("schema.type", "/workflows"),
                 ("schema.missing", "/functions/0/export_key"),
                 ("schema.type", "/functions/0/destination_handle"),
                 ("schema.type", "/functions/0/view_items/0/element"),
                 ("schema.missing", "/types/0/fields/a~1b/input_type"),
+                ("schema.type", "/workflows"),
             ]
             .map(|(a, b)| (a.to_string(), b.to_string()))
         );

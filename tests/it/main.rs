@@ -5,11 +5,14 @@
 
 mod util;
 
+mod attack;
 mod bpmn;
 mod build;
-mod attack;
 mod cli;
+mod demo;
+mod engine;
 mod fmt;
+mod ops;
 mod plan;
 mod qradar;
 mod res;

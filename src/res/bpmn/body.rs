@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
-/// A JSON object member that may be missing, `null`, or set: the model's [`Slot`], under the
+/// A JSON object member that may be missing, `null`, or set: the model's [`Slot`](crate::res::Slot), under the
 /// name this module's callers already use.
 ///
 /// `Option<T>` cannot tell the first two apart, and SOAR writes both (`"pre_processing_script":

@@ -1,0 +1,301 @@
+//! `respack uninstall`: remove the package's own objects, and nothing else.
+//!
+//! The plan ([`Plan::uninstall`]) lists only owned objects, each matched by API name *and*
+//! uuid, in dependency order (rules, then the workflows they run, then the data table). An
+//! owned object that was changed on the org since install is kept unless `--force`; the data
+//! table is kept while any incident has rows in it unless `--delete-data`. Whether it has rows
+//! is one `POST /rest/search_ex` for data-table rows of the package's tables, whatever the
+//! number of incidents. Dependency objects are never in the plan, so never touched.
+//!
+//! Objects already gone count as done, so a re-run after a failure (or after a delete whose
+//! answer was lost) finishes the job.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::render::{self, PlanView, Style};
+use super::{backup, export, object_label, Consent, OpsError, Package};
+use crate::plan::{Action, Change, Plan, UninstallOptions};
+use crate::res::Kind;
+use crate::soar::{Client, SoarError};
+
+/// How to uninstall.
+#[derive(Debug, Clone)]
+pub struct UninstallRequest {
+    pub dry_run: bool,
+    /// Remove owned objects even when they changed on the org since install.
+    pub force: bool,
+    /// Remove the data table even when incidents have rows in it.
+    pub delete_data: bool,
+    pub backup_dir: PathBuf,
+}
+
+/// How an uninstall ended (errors aside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UninstallOutcome {
+    /// None of the package's objects that may be removed is on the org.
+    NothingToDo,
+    DryRun,
+    Declined,
+    /// Everything in the plan marked delete was removed (kept objects stay, with reasons).
+    Removed,
+}
+
+/// What an uninstall did.
+#[derive(Debug, Clone, Serialize)]
+pub struct UninstallReport {
+    pub outcome: UninstallOutcome,
+    pub plan: Plan,
+    pub backup: Option<PathBuf>,
+    pub deleted: Vec<String>,
+}
+
+impl UninstallReport {
+    /// The package's objects left on the org on purpose (changed since install, or with rows).
+    pub fn kept(&self) -> impl Iterator<Item = &Change> {
+        self.plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Keep)
+    }
+}
+
+/// Which of `tables` have rows on any incident, in one search. A server that cannot answer the
+/// search leaves the answer unknown: those tables are then treated as having rows (kept unless
+/// `--delete-data`), with the reason in the second set.
+pub fn tables_with_rows(
+    client: &Client,
+    tables: &[String],
+) -> Result<(BTreeSet<String>, Option<String>), SoarError> {
+    if tables.is_empty() {
+        return Ok((BTreeSet::new(), None));
+    }
+    let query = json!({
+        "query": "*",
+        "min_required_results": 0,
+        "types": ["datatable"],
+        "filters": {"datatable": [{"conditions": [
+            {"field_name": "type_name", "method": "in", "value": tables}
+        ]}]},
+    });
+    let answer = match client.search_ex(&query) {
+        Ok(a) => a,
+        Err(SoarError::Http {
+            status, message, ..
+        }) if status != 401 && status != 403 => {
+            let why = format!(
+                "could not ask the org whether incidents have rows in it (search: HTTP {status} {message})"
+            );
+            return Ok((tables.iter().cloned().collect(), Some(why)));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut found = BTreeSet::new();
+    let hits = answer
+        .get("results")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for hit in hits {
+        if hit.get("type_id").and_then(Value::as_str) != Some("datatable") {
+            continue;
+        }
+        let name = ["type_name", "type_handle", "table_name"]
+            .iter()
+            .find_map(|k| hit.pointer(&format!("/result/{k}")).and_then(Value::as_str))
+            .or_else(|| hit.get("obj_type_name").and_then(Value::as_str));
+        match name {
+            Some(n) if tables.iter().any(|t| t == n) => {
+                found.insert(n.to_string());
+            }
+            Some(_) => {}
+            // A row hit that does not say its table: assume it is in one of ours.
+            None => found.extend(tables.iter().cloned()),
+        }
+    }
+    Ok((found, None))
+}
+
+/// Remove one object by the org's id (or its API name when the export had no id).
+fn remove(client: &Client, c: &Change) -> Result<(), OpsError> {
+    use crate::soar::Kind as Api;
+    let handle = match &c.org_id {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => c.name.clone(),
+    };
+    let result = match c.kind {
+        Kind::Rule => client.delete(Api::Rule, &handle),
+        Kind::Workflow => client.delete(Api::Workflow, &handle),
+        Kind::Function => client.delete(Api::Function, &handle),
+        Kind::MessageDestination => client.delete(Api::MessageDestination, &handle),
+        Kind::Script => client.delete(Api::Script, &handle),
+        Kind::DataTable => client.delete_type(&c.name),
+        Kind::Field => match c.name.split_once('/') {
+            Some((ty, name)) => client.delete_field(ty, name),
+            None => {
+                return Err(OpsError::CannotRemove {
+                    kind: c.kind,
+                    name: c.name.clone(),
+                })
+            }
+        },
+        _ => {
+            return Err(OpsError::CannotRemove {
+                kind: c.kind,
+                name: c.name.clone(),
+            })
+        }
+    };
+    match result {
+        // Gone already (removed by hand, or by an earlier attempt whose answer was lost).
+        Err(SoarError::Http { status: 404, .. }) => Ok(()),
+        other => other.map_err(OpsError::from),
+    }
+}
+
+/// Run an uninstall against the org `client` is connected to, writing progress to `out`.
+pub fn uninstall(
+    client: &Client,
+    package: &Package,
+    request: &UninstallRequest,
+    consent: &mut Consent<'_>,
+    out: &mut dyn Write,
+    style: Style,
+) -> Result<UninstallReport, OpsError> {
+    let say = |out: &mut dyn Write, text: &str| {
+        let _ = writeln!(out, "{text}");
+    };
+    let org_name = client.org().name.clone();
+    let before = export(client)?;
+
+    // Only the package's tables that are on the org need the question, and not with --delete-data.
+    let probe = Plan::install(&package.res, package, &before);
+    let tables: Vec<String> = probe
+        .owned()
+        .filter(|c| c.kind == Kind::DataTable && c.action != Action::Create)
+        .map(|c| c.name.clone())
+        .collect();
+    let (with_rows, unknown) = if request.delete_data {
+        (BTreeSet::new(), None)
+    } else {
+        tables_with_rows(client, &tables)?
+    };
+    let options = UninstallOptions {
+        force: request.force,
+        delete_data: request.delete_data,
+    };
+    let mut plan = Plan::uninstall(&package.res, package, &before, &with_rows, options);
+    if let Some(why) = &unknown {
+        for c in plan.changes.iter_mut() {
+            if c.kind == Kind::DataTable && c.action == Action::Keep && with_rows.contains(&c.name)
+            {
+                c.reason = Some(format!("{why}; use --delete-data to remove it anyway"));
+            }
+        }
+    }
+    let mut report = UninstallReport {
+        outcome: UninstallOutcome::NothingToDo,
+        plan,
+        backup: None,
+        deleted: vec![],
+    };
+    say(out, &render::plan(&report.plan, PlanView::Uninstall, style));
+
+    let to_delete: Vec<Change> = report
+        .plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .cloned()
+        .collect();
+    if to_delete.is_empty() {
+        say(out, &format!("nothing to remove from org {org_name:?}."));
+        return Ok(report);
+    }
+    if request.dry_run {
+        say(out, "dry run: nothing was removed.");
+        report.outcome = UninstallOutcome::DryRun;
+        return Ok(report);
+    }
+    consent.ensure_possible("uninstall")?;
+    let question = format!(
+        "Remove {} object(s) from org {org_name:?}? [y/N] ",
+        to_delete.len()
+    );
+    if !consent.ask("uninstall", &question)? {
+        say(out, "nothing was removed.");
+        report.outcome = UninstallOutcome::Declined;
+        return Ok(report);
+    }
+    let backup = backup::write(&request.backup_dir, &org_name, "uninstall", &before)?;
+    say(
+        out,
+        &format!("backup of the org written to {}", backup.display()),
+    );
+    report.backup = Some(backup.clone());
+
+    for (i, c) in to_delete.iter().enumerate() {
+        let label = object_label(c.kind, &c.name);
+        match remove(client, c) {
+            Ok(()) => {
+                say(out, &format!("removed {label}"));
+                report.deleted.push(label);
+            }
+            Err(OpsError::Soar(source)) => {
+                let remaining = to_delete[i..]
+                    .iter()
+                    .map(|c| object_label(c.kind, &c.name))
+                    .collect();
+                return Err(OpsError::UninstallInterrupted {
+                    failed: label,
+                    deleted: report.deleted.clone(),
+                    remaining,
+                    source: Box::new(source),
+                    backup,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+
+    let after = export(client)?;
+    let verify = Plan::uninstall(
+        &package.res,
+        package,
+        &after,
+        &BTreeSet::new(),
+        UninstallOptions {
+            force: true,
+            delete_data: true,
+        },
+    );
+    let still: Vec<String> = verify
+        .changes
+        .iter()
+        .filter(|v| v.action != Action::Absent)
+        .filter(|v| {
+            to_delete
+                .iter()
+                .any(|d| d.kind == v.kind && d.name == v.name)
+        })
+        .map(|v| object_label(v.kind, &v.name))
+        .collect();
+    if !still.is_empty() {
+        return Err(OpsError::NotRemoved { still });
+    }
+    say(
+        out,
+        &format!(
+            "verified: a fresh export of org {org_name:?} no longer has the {} removed object(s).",
+            report.deleted.len()
+        ),
+    );
+    report.outcome = UninstallOutcome::Removed;
+    Ok(report)
+}
