@@ -8,7 +8,7 @@
 //! | [`res`] | typed model of every .res object kind, readers, the canonical writer, workflow BPMN | none |
 //! | [`package`] | the qraw_mitre package as typed definitions | none |
 //! | [`pack`] | deterministic .res and tar writer | files |
-//! | [`validate`] | checks producing [`validate::Diagnostic`]s | none |
+//! | [`validate`] | checks producing [`validate::Diagnostic`]s | none, but for the optional python3 syntax check (subprocess, cache files) |
 //! | [`soar`] | SOAR REST client | network |
 //! | [`plan`] | live org vs package → `Plan` | none |
 //! | [`ops`] | check / install / diff / uninstall executing a `Plan` | network, files |

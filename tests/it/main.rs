@@ -19,3 +19,4 @@ mod res;
 mod serve;
 mod show;
 mod soar;
+mod validate;
