@@ -11,7 +11,7 @@
 //! 4. stores the result as `workflow.properties.<result_name>`;
 //! 5. runs the post-processing script with `results`.
 //!
-//! Scripts run in python3 through the shim ([`super::shim`]). What they do — rows added to
+//! Scripts run in python3 through the shim (the private `shim` module). What they do — rows added to
 //! data tables, notes, tasks, artifacts, field changes — comes back as data in an [`Outcome`];
 //! the caller decides where it goes (the terminal for `respack run`, SQLite for the reference
 //! org). A failure names the workflow, the step and, for scripts, which script and which line;
