@@ -28,6 +28,8 @@ pub mod package;
 pub mod plan;
 pub mod res;
 pub mod runtime;
+pub mod secret;
 pub mod server;
 pub mod soar;
+pub mod tls;
 pub mod validate;

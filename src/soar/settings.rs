@@ -7,48 +7,13 @@
 //! where it came from except the file's path, which the errors name so the user knows what to
 //! edit.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::SoarError;
 
-/// A secret value (API key secret, password). It prints as `***` in `Debug` and `Display`, so
-/// that no log line, error or `{:?}` can reveal it; [`Secret::expose`] is the only way in.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that sends it on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-/// So that clap can parse a flag straight into a `Secret` and `Debug` of the arguments hides it.
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Secret::new(s))
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+pub use crate::secret::Secret;
+pub use crate::tls::Verify;
 
 /// How the client proves who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,17 +22,6 @@ pub enum Auth {
     ApiKey { id: String, secret: Secret },
     /// A session opened with `POST /rest/session`; later calls carry its cookie and CSRF token.
     Password { email: String, password: Secret },
-}
-
-/// How the server's TLS certificate is checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verify {
-    /// The bundled Mozilla roots.
-    System,
-    /// Only the certificates in this PEM file (a self-signed SOAR, `respack serve`).
-    CaFile(PathBuf),
-    /// No check at all (`cafile = false`); the client prints a warning.
-    Off,
 }
 
 /// An HTTP CONNECT proxy between the client and SOAR.

@@ -37,26 +37,8 @@ pub const QRADAR_SECTION: &str = "fn_qradar_integration";
 
 const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A token or password: never printed, not even by `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use crate::secret::Secret;
+pub use crate::tls::Verify;
 
 /// The id of a QRadar app (QRadar Advisor, CAFM) in `/console/plugins/{id}/app_proxy`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -68,27 +50,16 @@ impl fmt::Display for AppId {
     }
 }
 
-/// How the clients check the server's certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verify {
-    /// Verify against the bundled Mozilla roots (what `requests` does with `verify=True`).
-    Default,
-    /// No verification at all (`verify_cert = false`).
-    Off,
-    /// Verify against the CA certificates in this PEM file.
-    CaFile(PathBuf),
-}
-
 impl Verify {
     /// `verify_cert` as the integrations read it: only the exact string `false` disables
     /// verification (the QRadar integration also accepts any case); `true` (any case) or an
     /// empty value keeps it on; anything else is a CA file path, relative to the app.config.
     fn parse(value: Option<&str>, any_case_false: bool, base: &Path) -> Verify {
         match value.map(str::trim) {
-            None | Some("") => Verify::Default,
+            None | Some("") => Verify::System,
             Some("false") => Verify::Off,
             Some(v) if any_case_false && v.eq_ignore_ascii_case("false") => Verify::Off,
-            Some(v) if v.eq_ignore_ascii_case("true") => Verify::Default,
+            Some(v) if v.eq_ignore_ascii_case("true") => Verify::System,
             Some(v) => Verify::CaFile(base.join(v)),
         }
     }
@@ -466,7 +437,7 @@ mod tests {
         let a = cfg.advisor().unwrap();
         assert_eq!(a.polling, Polling::default());
         assert_eq!(a.api_prefix, ApiPrefix::InvestigationsOffense);
-        assert_eq!(a.verify, Verify::Default);
+        assert_eq!(a.verify, Verify::System);
         assert_eq!(a.cafm_token, None);
         assert!(cfg.qradar.is_none());
         let err = cfg.qradar().unwrap_err().to_string();
@@ -477,7 +448,7 @@ mod tests {
     fn only_exact_false_disables_verification_for_the_advisor() {
         let base = Path::new("/x");
         assert_eq!(Verify::parse(Some("false"), false, base), Verify::Off);
-        assert_eq!(Verify::parse(Some("True"), false, base), Verify::Default);
+        assert_eq!(Verify::parse(Some("True"), false, base), Verify::System);
         assert_eq!(
             Verify::parse(Some("FALSE"), false, base),
             Verify::CaFile(PathBuf::from("/x/FALSE"))
