@@ -37,6 +37,7 @@ pub mod cache;
 mod codec;
 pub mod error;
 pub mod index;
+mod pipeline;
 pub mod render;
 pub mod source;
 pub mod stix;

@@ -232,8 +232,20 @@ pub fn download(t: &TaxiiSource) -> Result<Index, AttackError> {
 
 /// Read, inflate, parse and index a bundle file (no cache involved).
 pub fn load_bundle(path: &Path, domain: Option<Domain>) -> Result<Index, AttackError> {
-    let bytes = read_bundle(path)?;
     let origin = path.display().to_string();
+    let raw = std::fs::read(path).map_err(|source| AttackError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        if let Some(builder) = super::pipeline::load_gzip(&raw, &origin, domain) {
+            return builder.finish(&origin);
+        }
+    }
+    // Plain JSON, or a gzip file the two-thread path could not read: this path's errors say
+    // precisely what is wrong with the file.
+    drop(raw);
+    let bytes = read_bundle(path)?;
     let env = super::stix::parse(&bytes, &origin)?;
     let mut builder = Builder::new(domain);
     builder.add(env);
