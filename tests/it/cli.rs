@@ -11,3 +11,131 @@ fn help_snapshot() {
     let run = respack(["--help"]).run().success();
     snapshots().bind(|| insta::assert_snapshot!("help", run.stdout()));
 }
+
+/// A tar holding one member with this raw name (written byte for byte, so `..` and absolute
+/// names reach the reader as an attacker would write them), or a symlink.
+fn hostile_tar(name: &str, symlink: bool) -> Vec<u8> {
+    let mut h = tar::Header::new_gnu();
+    h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+    h.set_mode(0o644);
+    let body: &[u8] = if symlink { b"" } else { b"{}" };
+    if symlink {
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_link_name("/etc/passwd").unwrap();
+    }
+    h.set_size(body.len() as u64);
+    h.set_cksum();
+    let mut b = tar::Builder::new(Vec::new());
+    b.append(&h, body).unwrap();
+    b.into_inner().unwrap()
+}
+
+/// A resource file whose one workflow carries this XML.
+fn res_with_workflow_xml(xml: &str) -> Vec<u8> {
+    serde_json::json!({
+        "export_format_version": 2, "export_date": 0,
+        "workflows": [{"uuid": "00000000-0000-0000-0000-000000000001", "export_key": "wf",
+                       "programmatic_name": "wf", "name": "wf", "object_type": "incident",
+                       "content": {"workflow_id": "wf", "xml": xml}}]
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Every command that reads a file meets every kind of hostile input the same way: a clear
+/// error naming the file (exit 1 for a readable file with findings, 2 for one that cannot be
+/// read), no panic, no hang, and nothing written.
+#[test]
+fn hostile_files_get_clear_errors_no_panic_no_hang_and_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><definitions><process id="wf" name="&lol3;"/></definitions>"#;
+    let xxe = r#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><definitions><process id="wf" name="&x;"/></definitions>"#;
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("malformed.res", b"{\"actions\": [}".to_vec()),
+        ("truncated.res", b"{\"actions\": [{\"name\": \"x\"".to_vec()),
+        ("array.res", b"[{\"actions\": []}]".to_vec()),
+        ("latin1.res", b"{\"locale\": \"caf\xe9\"}".to_vec()),
+        (
+            "deep.res",
+            format!("{{\"x\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
+        ),
+        ("bomb.res", res_with_workflow_xml(bomb)),
+        ("xxe.res", res_with_workflow_xml(xxe)),
+        ("dotdot.tar", hostile_tar("../../escape.res", false)),
+        ("absolute.tar", hostile_tar("/tmp/escape.res", false)),
+        ("symlink.tar", hostile_tar("link.res", true)),
+        (
+            "random.tar",
+            (0..8192u32)
+                .map(|i| (i.wrapping_mul(2654435761) >> 11) as u8)
+                .collect(),
+        ),
+    ];
+    for (name, bytes) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        for command in ["validate", "show", "fmt"] {
+            let out = dir.path().join(format!("{name}.{command}.out"));
+            let mut cmd = respack([command])
+                .arg(&path)
+                .env("RESPACK_CACHE_DIR", dir.path());
+            if command == "fmt" {
+                cmd = cmd.arg("-o").arg(&out);
+            }
+            let started = std::time::Instant::now();
+            let run = cmd.run().no_panic();
+            let code = run.out.status.code();
+            let all = run.stdout() + &run.stderr();
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "{command} {name} took {:?}",
+                started.elapsed()
+            );
+            assert!(
+                !dir.path().join("escape.res").exists()
+                    && !std::path::Path::new("/tmp/escape.res").exists()
+            );
+            match (command, name) {
+                // A readable .res with a hostile workflow: `fmt` keeps the XML as text, never
+                // parses it, and writes it back unexpanded; validate reports the BPMN finding;
+                // show says the workflow is unreadable.
+                ("fmt", "bomb.res" | "xxe.res") => {
+                    assert_eq!(code, Some(0), "{command} {name}: {all}");
+                    let text = std::fs::read_to_string(&out).unwrap();
+                    assert!(
+                        text.contains("<!DOCTYPE")
+                            && !text.contains("lollollol")
+                            && !text.contains("root:")
+                    );
+                    continue;
+                }
+                ("show", "bomb.res" | "xxe.res") => {
+                    assert_eq!(code, Some(0), "{command} {name}: {all}");
+                    assert!(
+                        all.contains("unreadable XML") && all.contains("DOCTYPE"),
+                        "{command} {name}: {all}"
+                    );
+                }
+                ("validate", "bomb.res" | "xxe.res") => {
+                    assert_eq!(code, Some(1), "{command} {name}: {all}");
+                    assert!(all.contains("DOCTYPE"), "{command} {name}: {all}");
+                    assert!(
+                        !all.contains("root:"),
+                        "{command} {name} expanded an external entity"
+                    );
+                }
+                _ => {
+                    assert!(!out.exists(), "{command} {name} wrote {}", out.display());
+                    assert!(
+                        matches!(code, Some(1 | 2)),
+                        "{command} {name}: exit {code:?}: {all}"
+                    );
+                    assert!(
+                        all.contains(name),
+                        "{command} {name}: the error does not name the file: {all}"
+                    );
+                }
+            }
+        }
+    }
+}
