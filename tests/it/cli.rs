@@ -139,3 +139,29 @@ fn hostile_files_get_clear_errors_no_panic_no_hang_and_nothing_written() {
         }
     }
 }
+
+/// Every command's `--help`, so that a change to the command line shows in review.
+#[test]
+fn every_command_help_snapshot() {
+    let commands: &[&[&str]] = &[
+        &["build"],
+        &["validate"],
+        &["show"],
+        &["fmt"],
+        &["check"],
+        &["install"],
+        &["diff"],
+        &["uninstall"],
+        &["run", "offense-analysis"],
+        &["run", "map-rule"],
+        &["attack", "tactic"],
+        &["attack", "technique"],
+        &["serve"],
+        &["demo"],
+    ];
+    for args in commands {
+        let run = respack(args.iter().copied()).arg("--help").run().success();
+        let name = format!("help-{}", args.join("-"));
+        snapshots().bind(|| insta::assert_snapshot!(name, run.stdout()));
+    }
+}
