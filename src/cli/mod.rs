@@ -149,11 +149,3 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CmdError> {
     println!("{text}");
     Ok(())
 }
-
-/// Placeholder for a command whose adapter has not landed yet in this checkout.
-#[allow(dead_code)]
-fn not_built(command: &str) -> CmdResult {
-    Err(CmdError::new(format!(
-        "`respack {command}` is not available in this build"
-    )))
-}
