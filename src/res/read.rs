@@ -228,11 +228,9 @@ fn from_tar(path: &Path, bytes: &[u8]) -> Result<Document, ResError> {
             found.push((name, out));
         }
     }
-    let member = single_member(&origin, found.iter().map(|(n, _)| n.clone()).collect())?;
-    let (_, bytes) = found
-        .into_iter()
-        .find(|(n, _)| *n == member)
-        .expect("member chosen from found");
+    // One member exactly, or single_member says why not.
+    single_member(&origin, found.iter().map(|(n, _)| n.clone()).collect())?;
+    let (member, bytes) = found.swap_remove(0);
     text(
         Origin {
             path: path.to_path_buf(),
