@@ -280,16 +280,17 @@ fn check_top_level(origin: &Origin, text: &str) -> Result<(), ResError> {
     let found = match text.trim_start().as_bytes().first() {
         None => "empty",
         Some(b'{') => return Ok(()),
-        Some(b'[') => "a JSON array",
-        Some(b'"') => "a JSON string",
-        Some(b't' | b'f') => "a JSON boolean",
-        Some(b'n') => "null",
-        Some(b'-' | b'0'..=b'9') => "a JSON number",
-        Some(_) => {
-            return serde_json::from_str::<serde::de::IgnoredAny>(text)
-                .map(|_| ())
-                .map_err(|e| json_error(origin, e, None))
-        }
+        // Name the kind only of what is valid JSON: text such as `nope` or `1,2,3` is a syntax
+        // error with its line and column, not "null" or "a JSON number".
+        Some(_) => match serde_json::from_str::<serde_json::Value>(text) {
+            Err(e) => return Err(json_error(origin, e, None)),
+            Ok(serde_json::Value::Object(_)) => return Ok(()),
+            Ok(serde_json::Value::Array(_)) => "a JSON array",
+            Ok(serde_json::Value::String(_)) => "a JSON string",
+            Ok(serde_json::Value::Bool(_)) => "a JSON boolean",
+            Ok(serde_json::Value::Null) => "null",
+            Ok(serde_json::Value::Number(_)) => "a JSON number",
+        },
     };
     Err(ResError::NotAnObject {
         origin: origin.clone(),

@@ -752,6 +752,40 @@ fn hostile_input_gets_clear_findings_or_exit_2_and_never_panics() {
 }
 
 #[test]
+fn text_that_is_not_json_was_called_null_or_a_number() {
+    // The top-level check guessed the JSON kind from the first byte, so `nope` was "null",
+    // `true_story` "a JSON boolean" and a CSV line "a JSON number": they are syntax errors.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("nope.res", &b"nope"[..]),
+        ("bool.res", &b"true_story"[..]),
+        ("csv.res", &b"1,2,3\n"[..]),
+    ] {
+        let p = write(dir.path(), name, bytes);
+        let run = respack(["validate".as_ref(), p.as_os_str()])
+            .env("RESPACK_CACHE_DIR", dir.path())
+            .run()
+            .code(1)
+            .stdout_has("json.syntax");
+        assert!(
+            !run.stdout().contains("json.not-object"),
+            "{name}: {}",
+            run.stdout()
+        );
+        respack(["show".as_ref(), p.as_os_str()])
+            .run()
+            .code(2)
+            .stderr_has("invalid JSON at line 1");
+    }
+    // Valid JSON that is not an object still gets its kind named.
+    let p = write(dir.path(), "null.res", b" null ");
+    respack(["show".as_ref(), p.as_os_str()])
+        .run()
+        .code(2)
+        .stderr_has("but this is null");
+}
+
+#[test]
 fn built_in_package_validates_without_errors() {
     respack(["validate"])
         .env(
