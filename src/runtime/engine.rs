@@ -376,6 +376,19 @@ impl Help for EngineError {
             EngineError::NoWorkflow { .. } => {
                 Some("`respack show FILE` lists the workflows of a resource file".into())
             }
+            // A step that stopped the run: the message is the function's or the script's own, so
+            // the next move is to look at what the step was given.
+            EngineError::Function { .. } => Some(
+                "check the step's inputs above (does QRadar have that offense or rule?) and the \
+                 integration's settings (--config, --scenario); --format json shows every step's \
+                 inputs and results"
+                    .into(),
+            ),
+            EngineError::Script { .. } => Some(
+                "the sentence above is the workflow script's; --format json shows every step's \
+                 inputs and the functions' results that led to it"
+                    .into(),
+            ),
             EngineError::UnknownFunction { .. } | EngineError::UnknownInputField { .. } => Some(
                 "run `respack validate` on the resource file: it names every dangling reference"
                     .into(),

@@ -492,6 +492,30 @@ fn run_map_rule_on_a_manually_added_value_exits_1_with_the_sentence() {
 }
 
 #[test]
+fn run_stopped_by_a_function_or_script_error_had_no_help_line() {
+    // `--qradar-id 0` (an offense QRadar does not have) and an artifact whose rule has no
+    // mapping stopped with `error:` and nothing saying what to do next.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = mini_bundle(dir.path());
+    respack(["run", "offense-analysis", "--qradar-id", "0"])
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg("--no-cache")
+        .run()
+        .code(1)
+        .stderr_has("function qradar_advisor_offense_analysis failed")
+        .stderr_has("help: check the step's inputs above");
+    respack(["run", "map-rule", "--artifact", "198.51.100.7"])
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg("--no-cache")
+        .run()
+        .code(1)
+        .stderr_has("ValueError")
+        .stderr_has("help: the sentence above is the workflow script's");
+}
+
+#[test]
 fn run_without_python_names_python3() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = mini_bundle(dir.path());
