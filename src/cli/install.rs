@@ -101,8 +101,13 @@ pub fn run(args: Args) -> CmdResult {
             .missing_required()
             .map(|i| i.name.as_str())
             .collect();
+        let (is, it) = if missing.len() == 1 {
+            ("is", "it is")
+        } else {
+            ("are", "they are")
+        };
         eprintln!(
-            "warning: installed with --force although {} is missing: the package's workflows fail until it is installed",
+            "warning: installed with --force although {} {is} missing: the package's workflows fail until {it} installed",
             missing.join(" and ")
         );
     }

@@ -1241,3 +1241,11 @@ fn cli_install_with_force_on_an_org_without_integrations_warns_and_creates_their
     assert!(names(&after, "functions", "name").contains("mitre_tactic_information"));
     cli(&org, &["check"]).code(1);
 }
+
+#[test]
+fn force_warning_said_two_missing_integrations_is_missing() {
+    let org = Org::start();
+    cli(&org, &["install", "--yes", "--force"])
+        .success()
+        .stderr_has("although QRadar Advisor integration and MITRE integration are missing: the package's workflows fail until they are installed");
+}
