@@ -79,3 +79,33 @@ fn fmt_writes_nothing_when_the_input_is_bad() {
         .no_panic();
     assert!(!out.exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn fmt_out_was_written_0600_whatever_the_umask_or_the_file_it_replaced() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.res");
+    std::fs::write(&input, "{\"export_format_version\": 2, \"export_date\": 0}").unwrap();
+    // A new file gets the mode a plain write gets under this process's umask.
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, "x").unwrap();
+    let out = dir.path().join("out.res");
+    respack(["fmt"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .run()
+        .success();
+    assert_eq!(mode(&out), mode(&plain));
+    // Rewriting a file in place keeps its mode.
+    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o640)).unwrap();
+    respack(["fmt"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&input)
+        .run()
+        .success();
+    assert_eq!(mode(&input), 0o640);
+}
