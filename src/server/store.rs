@@ -262,6 +262,19 @@ fn parse_json(what: impl Into<String>, text: &str) -> Result<Value, StoreError> 
 impl Store {
     /// Open (creating if needed) the database at `path` and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        // The file holds the API key secret, the admin password and the TLS keys in plaintext
+        // (see the module docs), like the 0600 app.config `--write-config` writes: create it
+        // readable by its owner only. An existing file keeps its mode; SQLite gives its journal
+        // files the database's mode. A failure here resurfaces from `Connection::open`.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path);
+        }
         let conn = Connection::open(path)?;
         Store::init(conn)
     }
@@ -1143,6 +1156,19 @@ fn object_where(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn database_holding_secrets_was_created_world_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("org.db");
+        let store = Store::open(&path).unwrap();
+        let org = store.create_org("A").unwrap();
+        store.create_api_key(org.id, "k").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
 
     #[test]
     fn api_key_verifies_only_with_its_secret() {
