@@ -35,10 +35,16 @@ pub fn run(args: Args) -> CmdResult {
         Some(out) => write_atomically(out, text.as_bytes())?,
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout
+            match stdout
                 .write_all(text.as_bytes())
                 .and_then(|_| stdout.flush())
-                .map_err(|e| CmdError::new(format!("cannot write to stdout: {e}")))?;
+            {
+                // The reader stopped reading (`| head`): not an error, as for every command.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => {
+                    other.map_err(|e| CmdError::new(format!("cannot write to stdout: {e}")))?
+                }
+            }
         }
     }
     Ok(Exit::Success)

@@ -112,6 +112,7 @@ pub type CmdResult = Result<Exit, CmdError>;
 
 /// Parse the command line, run the command, and map its outcome to an exit code.
 pub fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(exit) => exit.into(),
@@ -123,6 +124,25 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Rust ignores SIGPIPE, so `print!` panics when the reader of stdout has gone away
+/// (`respack show --format json FILE | head`). A reader that stopped reading is not an error of
+/// ours: end quietly with 0, as the command would have, instead of a panic and a backtrace.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info)
+    }));
 }
 
 fn dispatch(command: Command) -> CmdResult {

@@ -165,3 +165,42 @@ fn every_command_help_snapshot() {
         snapshots().bind(|| insta::assert_snapshot!(name, run.stdout()));
     }
 }
+
+#[test]
+fn output_piped_into_head_panicked_with_broken_pipe() {
+    // `respack show --format json FILE | head` panicked (exit 101, a backtrace) and `fmt`
+    // said "error: cannot write to stdout: Broken pipe": a reader that stops is not an error.
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let fields: Vec<serde_json::Value> = (0..3000)
+        .map(|i| {
+            serde_json::json!({"name": format!("f{i}"), "text": format!("Field {i}"),
+                "type_id": 0, "input_type": "text", "export_key": format!("incident/f{i}"),
+                "uuid": format!("00000000-0000-0000-0000-{i:012}")})
+        })
+        .collect();
+    let big = dir.path().join("big.res");
+    std::fs::write(
+        &big,
+        serde_json::json!({"export_format_version": 2, "export_date": 0, "fields": fields})
+            .to_string(),
+    )
+    .unwrap();
+    for args in [&["show", "--format", "json"][..], &["show"], &["fmt"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_respack"))
+            .args(args)
+            .arg(&big)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The read end is closed here; the rest of the output has nowhere to go.
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
