@@ -216,7 +216,8 @@ impl Settings {
 
         let host =
             pick(&overrides.host, conf.get("resilient", "host")).ok_or_else(|| missing("host"))?;
-        let host = normalise_host(&host).map_err(|reason| invalid("host", &host, reason))?;
+        let host = normalise_host(&host)
+            .map_err(|reason| invalid("host", &without_userinfo(&host), reason))?;
 
         let port = match overrides.port {
             Some(p) => p,
@@ -327,6 +328,20 @@ fn pick(over: &Option<String>, file: Option<String>) -> Option<String> {
         .or(file)
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
+}
+
+/// `value` with any `user:password@` part shown as `***@`: a host written as a URL with
+/// credentials must not put the password into an error message.
+fn without_userinfo(value: &str) -> String {
+    let start = value.find("://").map(|i| i + 3).unwrap_or(0);
+    let end = value[start..]
+        .find(['/', '?', '#'])
+        .map(|i| start + i)
+        .unwrap_or(value.len());
+    match value[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &value[..start], &value[start + at..]),
+        None => value.to_string(),
+    }
 }
 
 /// Accept `soar.example.com`, `https://soar.example.com/` and keep just the host name; a
@@ -656,6 +671,28 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("port"), "{e}");
         assert!(e.to_string().contains("https"), "{e}");
+    }
+
+    #[test]
+    fn a_password_written_into_host_was_repeated_in_the_error() {
+        for bad in [
+            "bob:hunter2@127.0.0.1",
+            "https://bob:hunter2@soar.example.com/x",
+        ] {
+            let e = resolve(
+                &format!("[resilient]\nhost={bad}\napi_key_id=i\napi_key_secret=s\n"),
+                &Overrides::default(),
+            )
+            .unwrap_err();
+            let text = format!(
+                "{e} {e:?} {}",
+                crate::help::Help::help(&e).unwrap_or_default()
+            );
+            assert!(
+                text.contains("host") && !text.contains("hunter2"),
+                "{bad}: {text}"
+            );
+        }
     }
 
     #[test]
