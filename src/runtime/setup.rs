@@ -138,6 +138,9 @@ pub fn assemble(spec: &Spec) -> Result<Assembled, SetupError> {
     let (qradar, emulation) = match &spec.qradar {
         QradarSpec::Config(path) => {
             let config = AppConfig::load(path)?;
+            // Both stories start with a QRadar Advisor function: without its section nothing
+            // could run, so say so before anything does.
+            config.advisor()?;
             let mitre = MitreSection::load(path)?;
             if matches!(attack_spec, AttackSpec::Auto) {
                 if let Some(bundle) = mitre.bundle {

@@ -568,3 +568,31 @@ fn run_reads_the_integrations_sections_of_an_app_config() {
         .iter()
         .any(|r| r.path.contains("/offense/23/analysis")));
 }
+
+#[test]
+fn run_with_a_config_lacking_fn_qradar_advisor_started_anyway() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = mini_bundle(dir.path());
+    let config = dir.path().join("app.config");
+    std::fs::write(
+        &config,
+        "[fn_qradar_integration]\nhost = 127.0.0.1\nqradartoken = t\n",
+    )
+    .unwrap();
+    respack([
+        "run",
+        "offense-analysis",
+        "--qradar-id",
+        "23",
+        "--no-cache",
+        "--bundle",
+    ])
+    .arg(&bundle)
+    .arg("--config")
+    .arg(&config)
+    .run()
+    .code(2)
+    .stderr_has("fn_qradar_advisor")
+    .stderr_has("help:")
+    .output_lacks("Workflow qradar_advisor_offense_analysis_mitre");
+}
