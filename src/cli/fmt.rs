@@ -69,7 +69,18 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), res::Res
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(err)?;
+    // tempfile's own error names the temporary file, which the user never asked for.
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "the directory does not exist".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            kind => kind.to_string(),
+        };
+        err(std::io::Error::new(
+            e.kind(),
+            format!("cannot create a file in {}: {why}", dir.display()),
+        ))
+    })?;
     if let Ok(existing) = std::fs::metadata(path) {
         tmp.as_file()
             .set_permissions(existing.permissions())

@@ -109,3 +109,20 @@ fn fmt_out_was_written_0600_whatever_the_umask_or_the_file_it_replaced() {
         .success();
     assert_eq!(mode(&input), 0o640);
 }
+
+#[test]
+fn fmt_into_a_missing_directory_named_the_temporary_file() {
+    let Some(shared) = crate::require_shared!() else {
+        return;
+    };
+    let out = std::path::Path::new("/nonexistent-respack-dir/out.res");
+    let run = respack(["fmt"])
+        .arg(shared.join("corpus/res/sdk_app_zip_export.res"))
+        .arg("-o")
+        .arg(out)
+        .run()
+        .code(2)
+        .stderr_has("/nonexistent-respack-dir/out.res")
+        .stderr_has("help:");
+    assert!(!run.stderr().contains(".tmp"), "{}", run.stderr());
+}
