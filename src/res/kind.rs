@@ -123,24 +123,52 @@ impl Kind {
     /// [`Kind::api_name_keys`], trimmed as the SDK trims names before matching. A field without an
     /// `export_key` gets `<type>/<name>` from its `type_id`.
     pub fn api_name(self, object: &Value) -> Option<Cow<'_, str>> {
+        self.api_name_with_key(object).map(|(_, name)| name)
+    }
+
+    /// [`Kind::api_name`], and the member it was read from (for a JSON pointer to it).
+    pub fn api_name_with_key(self, object: &Value) -> Option<(&'static str, Cow<'_, str>)> {
         for key in self.api_name_keys() {
             if let Some(s) = object.get(key).and_then(Value::as_str).map(str::trim) {
                 if !s.is_empty() {
-                    return Some(Cow::Borrowed(s));
+                    return Some((key, Cow::Borrowed(s)));
                 }
             }
         }
         if self == Kind::Field {
-            let name = object.get("name").and_then(Value::as_str)?.trim();
-            let prefix = match object.get("type_id").and_then(Value::as_i64)? {
-                0 => "incident",
-                6 => "actioninvocation",
-                11 => "__function",
-                _ => return None,
-            };
-            return Some(Cow::Owned(format!("{prefix}/{name}")));
+            return field_export_key(object).map(|k| ("name", Cow::Owned(k)));
         }
         None
+    }
+
+    /// What `export_key` should say for this object, when SOAR writes it as a copy of another
+    /// member (`name`, `programmatic_name`, `type_name`) or, for fields, as `<type>/<name>`.
+    /// `None` where `export_key` is itself the API name (layouts, apps, and kinds it is unknown).
+    pub fn expected_export_key(self, object: &Value) -> Option<Cow<'_, str>> {
+        let mirror = match self {
+            Kind::Field => return field_export_key(object).map(Cow::Owned),
+            Kind::Rule
+            | Kind::Function
+            | Kind::Script
+            | Kind::Phase
+            | Kind::IncidentType
+            | Kind::Role
+            | Kind::Workspace
+            | Kind::Tag
+            | Kind::Playbook => "name",
+            Kind::Workflow
+            | Kind::MessageDestination
+            | Kind::AutomaticTask
+            | Kind::ArtifactType => "programmatic_name",
+            Kind::DataTable => "type_name",
+            Kind::Layout | Kind::App | Kind::InboundDestination | Kind::CaseMatchingProfile => {
+                return None
+            }
+        };
+        object
+            .get(mirror)
+            .and_then(Value::as_str)
+            .map(Cow::Borrowed)
     }
 
     /// Words for people: "rule", "data table", ...
@@ -204,6 +232,18 @@ impl Kind {
     }
 }
 
+/// A field's `export_key` as SOAR builds it: `<type>/<name>`, the type from `type_id`.
+fn field_export_key(object: &Value) -> Option<String> {
+    let name = object.get("name").and_then(Value::as_str)?.trim();
+    let prefix = match object.get("type_id").and_then(Value::as_i64)? {
+        0 => "incident",
+        6 => "actioninvocation",
+        11 => "__function",
+        _ => return None,
+    };
+    Some(format!("{prefix}/{name}"))
+}
+
 impl std::fmt::Display for Kind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.label())
@@ -232,6 +272,28 @@ mod tests {
             Some("mitre_attack_techniques")
         );
         assert_eq!(Kind::Function.api_name(&json!({"export_key": null})), None);
+    }
+
+    #[test]
+    fn export_key_mirrors_the_member_soar_copies_it_from() {
+        let wf = json!({"programmatic_name": "wf", "export_key": "wf", "name": "Display"});
+        assert_eq!(
+            Kind::Workflow.expected_export_key(&wf).as_deref(),
+            Some("wf")
+        );
+        let field = json!({"name": "x", "type_id": 11, "export_key": "__function/x"});
+        assert_eq!(
+            Kind::Field.expected_export_key(&field).as_deref(),
+            Some("__function/x")
+        );
+        let layout = json!({"export_key": "INCIDENT_TABS/incident/null", "name": "incident"});
+        assert_eq!(Kind::Layout.expected_export_key(&layout), None);
+        // The corrupt corpus file's function without export_key is still named by `name`.
+        let f = json!({"export_key": null, "name": "mock_function_one"});
+        assert_eq!(
+            Kind::Function.api_name_with_key(&f),
+            Some(("name", "mock_function_one".into()))
+        );
     }
 
     #[test]

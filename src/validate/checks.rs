@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::steps::ReadXml;
-use super::{identity, refs, scripts, steps, Diagnostic, ObjectRef, Options};
+use super::{refs, scripts, steps, Diagnostic, ObjectRef, Options};
 use crate::res::{DataTable, Field, Function, Kind, ResFile};
 
 /// The objects SOAR itself defines that rules, workflows and scripts can run on besides data
@@ -35,7 +35,6 @@ pub(super) fn run(res: &ResFile, options: &Options, xml: Option<ReadXml>) -> Vec
         .python
         .as_ref()
         .map(|checker| scripts::start_syntax_check(checker, &sources));
-    identity::check(res, &mut out);
     refs::check(res, &index, &mut out);
     steps::check(&processes, &index, &mut out);
     scripts::check_table_writes(&sources, &index, options.builtin, &mut out);

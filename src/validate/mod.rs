@@ -364,7 +364,7 @@ pub fn validate_document(doc: &Document, options: &Options) -> Report {
     // The schema pass and the workflows' XML need only the JSON value: they run on a second
     // thread while this one builds the typed model (`docs/PERFORMANCE.md`, Validate).
     let (model, (mut diagnostics, xml)) = std::thread::scope(|s| {
-        let side = s.spawn(|| (schema::check(&value), steps::ReadXml::from_value(&value)));
+        let side = s.spawn(|| (json_checks(&value), steps::ReadXml::from_value(&value)));
         let model = <ResFile as serde::Deserialize>::deserialize(&value);
         let side = side
             .join()
@@ -388,6 +388,13 @@ pub fn validate_document(doc: &Document, options: &Options) -> Report {
     Report::new(file, member, diagnostics)
 }
 
+/// The checks that read the file's JSON value: required members and types, and identities.
+fn json_checks(value: &serde_json::Value) -> Vec<Diagnostic> {
+    let mut out = schema::check(value);
+    identity::check(value, &mut out);
+    out
+}
+
 /// Free `value`, or leak it when the process is about to exit ([`Options::free_memory`]).
 fn release<T>(value: T, options: &Options) {
     if options.free_memory {
@@ -401,7 +408,7 @@ fn release<T>(value: T, options: &Options) {
 /// its required keys are still checked through its JSON form).
 pub fn validate_res(res: &ResFile, options: &Options) -> Vec<Diagnostic> {
     let mut diagnostics = match serde_json::to_value(res) {
-        Ok(value) => schema::check(&value),
+        Ok(value) => json_checks(&value),
         Err(e) => vec![Diagnostic::new("schema.type", "", e.to_string())],
     };
     diagnostics.extend(checks::run(res, options, None));

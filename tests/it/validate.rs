@@ -250,7 +250,8 @@ fn duplicate_api_name() {
         dup["uuid"] = json!("p-2");
         at(v, "/phases").as_array_mut().unwrap().push(dup);
     });
-    one(&found, "identity.duplicate-name", "/phases/1/name");
+    // Phases are looked up by export_key (res-format.md §1.3), as res::Kind says.
+    one(&found, "identity.duplicate-name", "/phases/1/export_key");
 }
 
 #[test]
