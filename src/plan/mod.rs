@@ -104,9 +104,4 @@ impl Plan {
     pub fn is_in_sync(&self) -> bool {
         !self.changes.iter().any(Change::is_outstanding)
     }
-
-    /// How many changes of each action, for the summary line.
-    pub fn count(&self, action: Action) -> usize {
-        self.changes.iter().filter(|c| c.action == action).count()
-    }
 }

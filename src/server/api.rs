@@ -550,7 +550,7 @@ async fn put_object(
             let o = s
                 .find_object(org, kind, &handle)?
                 .ok_or_else(|| not_found(kind, &handle))?;
-            if kinds::api_name(kind, &body).as_deref() != Some(o.api_name.as_str()) {
+            if kind.api_name(&body).as_deref() != Some(o.api_name.as_str()) {
                 return Err(ApiError::bad_request(format!(
                     "{} {:?}: the API name cannot be changed with PUT",
                     kind.customization_type(),

@@ -172,7 +172,7 @@ impl<'a> Incoming<'a> {
                     problems.push(format!("/{list}/{i} is not an object"));
                     continue;
                 }
-                let Some(name) = kinds::api_name(kind, obj) else {
+                let Some(name) = kind.api_name(obj).map(|n| n.into_owned()) else {
                     problems.push(format!(
                         "/{list}/{i} has no API name ({})",
                         kind.api_name_key()

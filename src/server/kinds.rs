@@ -9,11 +9,6 @@ use serde_json::Value;
 
 pub use crate::res::Kind;
 
-/// The API name of an object of `kind` ([`Kind::api_name`]), owned, as the store keys it.
-pub fn api_name(kind: Kind, obj: &Value) -> Option<String> {
-    kind.api_name(obj).map(|n| n.into_owned())
-}
-
 /// The object's `uuid`, when it has one.
 pub fn uuid_of(obj: &Value) -> Option<String> {
     obj.get("uuid")
