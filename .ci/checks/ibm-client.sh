@@ -11,15 +11,11 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$pid" ] && wait "$pi
 trap cleanup EXIT
 fail() { echo "ibm-client: FAIL: $*"; exit 1; }
 
-# The file to import: the package as built, or else an integration's real export.
-res=
-if "$RESPACK" build --out "$d/dist" >"$d/build.log" 2>&1 && [ -s "$d/dist/qraw_mitre.res" ]; then
-  res=$d/dist/qraw_mitre.res
-elif [ -n "${RESPACK_SHARED:-}" ] && [ -s "$RESPACK_SHARED/corpus/res/community/fn_mitre_integration_export.res" ]; then
-  res=$RESPACK_SHARED/corpus/res/community/fn_mitre_integration_export.res
-else
-  fail "no .res to import: respack build failed and RESPACK_SHARED has no community export"
-fi
+# The file to import: the package exactly as `respack build` makes it. A failed build fails
+# the check: falling back to another file would hide it.
+"$RESPACK" build --out "$d/dist" >"$d/build.log" 2>&1 || fail "respack build failed: $(tail -3 "$d/build.log")"
+res=$d/dist/qraw_mitre.res
+[ -s "$res" ] || fail "respack build wrote no $res"
 
 "$RESPACK" serve --listen 127.0.0.1:0 --db "$d/org.db" --write-config "$d/app.config" >"$d/serve.log" 2>&1 &
 pid=$!

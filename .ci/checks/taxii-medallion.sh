@@ -70,6 +70,8 @@ cmp -s "$WORK/bundle.json" "$WORK/taxii.json" \
 pages=$(grep -c 'GET /api1/collections/[^ ]*/objects/' "$WORK/medallion.log" || true)
 techs=$("$VENV/bin/python" -c "import json,sys; d=json.load(open(sys.argv[1])); print(sum(len(t['techs']) for t in d['mitre_tactics']))" "$WORK/taxii.json")
 [ "$techs" -gt 0 ] || fail "no techniques in the answer"
+# The answer came over TAXII, in pages: medallion logged more than one object page.
+[ "$pages" -ge 2 ] || fail "medallion logged $pages object pages (want at least 2 at page size 500): the TAXII answer did not come from it"
 # Served from the index cache the second time: no new object requests.
 "$RESPACK" attack technique T0869 --domain ics --taxii "http://127.0.0.1:$PORT/taxii2/" --taxii-user ci >/dev/null 2>"$WORK/second.err" \
   || fail "second lookup failed: $(cat "$WORK/second.err")"

@@ -53,89 +53,90 @@ pub static ALL: [&ScriptDef; 10] = [
 
 #[cfg(test)]
 mod tests {
-    //! Each script compiles with python3 and, run against a small fake of SOAR's script
-    //! environment, writes the rows and raises the messages the field mappings say.
-    use std::io::Write;
-    use std::process::{Command, Stdio};
+    //! Each script compiles with python3 and, run through the SOAR shim that ships
+    //! (`templates/shim/soar_shim.py`, the one `respack run` and `serve` use), writes the rows and
+    //! raises the messages the field mappings say.
+    use std::process::Command;
 
-    use serde_json::{json, Value};
+    use serde_json::{json, Map, Value};
 
     use super::*;
+    use crate::runtime::shim::{self, Answer, WorkflowObject};
 
-    /// A few lines standing in for SOAR: `incident`, `row`, `artifact`, `workflow`, `inputs`,
-    /// `results` and `helper` with attribute and item access, recording what the script does.
-    const FAKE_SOAR: &str = r#"
-import json, sys
-class Obj(dict):
-    def __getattr__(self, k):
-        try: return self[k]
-        except KeyError: raise AttributeError(k)
-    def __setattr__(self, k, v): self[k] = v
-def wrap(v):
-    if isinstance(v, dict): return Obj({k: wrap(x) for k, x in v.items()})
-    if isinstance(v, list): return [wrap(x) for x in v]
-    return v
-class Incident:
-    def __init__(self, props): self.properties = wrap(props); self.rows = []; self.notes = []; self.tasks = []
-    def addRow(self, table):
-        cells = Obj(); self.rows.append({"table": table, "cells": cells}); return cells
-    def addNote(self, text): self.notes.append(text)
-    def addTask(self, title, phase, instructions): self.tasks.append({"title": title, "phase": phase, "instructions": instructions})
-class Helper:
-    def createRichText(self, html): return {"rich_text": html}
-case = json.load(sys.stdin)
-incident = Incident(case.get("incident", {}))
-inputs = Obj()
-env = {"incident": incident, "inputs": inputs, "helper": Helper(),
-       "row": wrap(case.get("row", {})), "artifact": wrap(case.get("artifact", {})),
-       "workflow": Obj(properties=wrap(case.get("workflow", {}))), "results": wrap(case.get("results", {}))}
-out = {"inputs": inputs, "rows": incident.rows, "notes": incident.notes, "tasks": incident.tasks, "error": None}
-try:
-    exec(compile(case["script"], case["path"], "exec"), env)
-except Exception as e:
-    out["error"] = "%s: %s" % (type(e).__name__, e)
-print(json.dumps(out))
-"#;
-
-    fn python3() -> Option<&'static str> {
+    /// python3, which `cargo test` requires: absent, the test fails saying so.
+    fn python3() -> &'static str {
         let ok = Command::new("python3")
             .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("python3 not found: skipped running the workflow scripts");
-        }
-        ok.then_some("python3")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            ok,
+            "python3 is not on PATH: `cargo test` needs it to run the workflow scripts"
+        );
+        "python3"
     }
 
-    /// Run `script` with the globals of `case`; the recorded effects.
-    fn run(script: &ScriptDef, mut case: Value) -> Option<Value> {
-        let python = python3()?;
-        case["script"] = json!(script.text);
-        case["path"] = json!(script.path);
-        let mut child = Command::new(python)
-            .args(["-c", FAKE_SOAR])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(case.to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            script.path,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Some(serde_json::from_slice(&out.stdout).unwrap())
+    /// Run `script` through the shim with the objects of `case` (`incident` holds the incident's
+    /// custom fields, `workflow` the earlier steps' results); the effects, flattened to JSON:
+    /// `inputs`, `rows` (`{table, cells}` with rich text as `{"rich_text": ..}`), `notes` (text),
+    /// `tasks` (`{title, phase, instructions}`), and `error` (`"Type: message"` or null).
+    fn run(script: &ScriptDef, case: Value) -> Value {
+        let incident = json!({"properties": case.get("incident").cloned().unwrap_or(json!({}))});
+        let properties: Map<String, Value> = case
+            .get("workflow")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let request = shim::Request {
+            script: script.text,
+            incident: &incident,
+            artifact: case.get("artifact"),
+            row: case.get("row"),
+            rule: None,
+            workflow: WorkflowObject {
+                properties: &properties,
+            },
+            inputs: None,
+            results: case.get("results"),
+        };
+        let answer = shim::run(python3(), &request)
+            .unwrap_or_else(|e| panic!("{}: the shim gave no answer: {e:?}", script.path));
+        let effects = match answer {
+            Answer::Error(raised) => {
+                return json!({"inputs": {}, "rows": [], "notes": [], "tasks": [],
+                              "error": format!("{}: {}", raised.exception, raised.message)})
+            }
+            Answer::Ok(effects) => effects,
+        };
+        let rich = |t: &shim::RawText| match t.format.as_str() {
+            "html" => json!({"rich_text": t.content}),
+            _ => json!(t.content),
+        };
+        let rows: Vec<Value> = effects
+            .rows
+            .iter()
+            .map(|r| {
+                let cells: Map<String, Value> = r
+                    .cells
+                    .iter()
+                    .map(|(k, c)| {
+                        let v = match &c.rich_text {
+                            Some(html) => json!({"rich_text": html}),
+                            None => c.value.clone().unwrap_or(Value::Null),
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect();
+                json!({"table": r.table, "cells": cells})
+            })
+            .collect();
+        let tasks: Vec<Value> = effects
+            .tasks
+            .iter()
+            .map(|t| json!({"title": t.name, "phase": t.phase, "instructions": t.instructions.as_ref().map(rich)}))
+            .collect();
+        let notes: Vec<Value> = effects.notes.iter().map(|n| json!(n.content)).collect();
+        json!({"inputs": effects.inputs, "rows": rows, "notes": notes, "tasks": tasks, "error": null})
     }
 
     fn rows<'a>(effects: &'a Value, table: &str) -> Vec<&'a Value> {
@@ -158,7 +159,7 @@ print(json.dumps(out))
 
     #[test]
     fn every_template_compiles_with_python3() {
-        let Some(python) = python3() else { return };
+        let python = python3();
         let check = "import sys\nfor p in sys.argv[1:]:\n    compile(open(p, encoding='utf-8').read(), p, 'exec')\n";
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/");
         let paths: Vec<String> = ALL.iter().map(|s| format!("{dir}{}", s.path)).collect();
@@ -211,19 +212,16 @@ print(json.dumps(out))
 
     #[test]
     fn offense_pre_sets_the_offense_id_or_says_there_is_none() {
-        let Some(e) = run(
+        let e = run(
             &OFFENSE_ANALYSIS_PRE,
             json!({"incident": {"qradar_id": "23"}}),
-        ) else {
-            return;
-        };
+        );
         ok(&e);
         assert_eq!(e["inputs"], json!({"qradar_offense_id": "23"}));
         let e = run(
             &OFFENSE_ANALYSIS_PRE,
             json!({"incident": {"qradar_id": null}}),
-        )
-        .unwrap();
+        );
         assert!(
             e["error"]
                 .as_str()
@@ -237,9 +235,7 @@ print(json.dumps(out))
     fn tactic_pre_offense_joins_qraw_tactic_names() {
         let case = json!({"incident": {"qradar_id": "23"}, "workflow": {"qraw_offense_insights": {"insights": {"tactics": [
             {"tactic_id": "Initial Access", "confidence": 40}, {"tactic_id": "Execution", "confidence": 20}]}}}});
-        let Some(e) = run(&TACTIC_INFO_PRE_OFFENSE, case) else {
-            return;
-        };
+        let e = run(&TACTIC_INFO_PRE_OFFENSE, case);
         ok(&e);
         assert_eq!(
             e["inputs"]["mitre_tactic_name"],
@@ -251,9 +247,7 @@ print(json.dumps(out))
     fn tactic_pre_offense_explains_no_observables_and_no_tactics() {
         let case = json!({"incident": {"qradar_id": "23"},
                           "workflow": {"qraw_offense_insights": {"insights": {"status_code": 404}}}});
-        let Some(e) = run(&TACTIC_INFO_PRE_OFFENSE, case) else {
-            return;
-        };
+        let e = run(&TACTIC_INFO_PRE_OFFENSE, case);
         let error = e["error"].as_str().unwrap();
         assert!(
             error.starts_with(
@@ -263,7 +257,7 @@ print(json.dumps(out))
         );
         let case = json!({"incident": {"qradar_id": "23"},
                           "workflow": {"qraw_offense_insights": {"insights": {"tactics": []}}}});
-        let e = run(&TACTIC_INFO_PRE_OFFENSE, case).unwrap();
+        let e = run(&TACTIC_INFO_PRE_OFFENSE, case);
         assert!(
             e["error"]
                 .as_str()
@@ -281,9 +275,7 @@ print(json.dumps(out))
             (mitre_2_x(), "https://attack.mitre.org/tactics/TA0011"),
         ] {
             let case = json!({"workflow": {"qraw_offense_insights": offense_insights()}, "results": results});
-            let Some(e) = run(&TACTIC_INFO_POST_OFFENSE, case) else {
-                return;
-            };
+            let e = run(&TACTIC_INFO_POST_OFFENSE, case);
             ok(&e);
             let tactics = rows(&e, "mitre_attack_of_incident");
             assert_eq!(tactics.len(), 1);
@@ -317,15 +309,13 @@ print(json.dumps(out))
 
     #[test]
     fn map_rule_pre_reads_the_rows_source() {
-        let Some(e) = run(
+        let e = run(
             &MAP_RULE_PRE,
             json!({"row": {"source": "RF Risklist Source Log"}}),
-        ) else {
-            return;
-        };
+        );
         ok(&e);
         assert_eq!(e["inputs"]["qradar_rule_name"], "RF Risklist Source Log");
-        let e = run(&MAP_RULE_PRE, json!({"row": {"source": ""}})).unwrap();
+        let e = run(&MAP_RULE_PRE, json!({"row": {"source": ""}}));
         assert!(
             e["error"].as_str().unwrap().contains("has no source"),
             "{e}"
@@ -335,14 +325,12 @@ print(json.dumps(out))
     #[test]
     fn tactic_pre_map_rule_joins_the_mapping_or_names_the_unmapped_rule() {
         let case = json!({"row": {"source": "RF Risklist Source Log"}, "workflow": {"qraw_rule_map": rule_map()}});
-        let Some(e) = run(&TACTIC_INFO_PRE_MAP_RULE, case) else {
-            return;
-        };
+        let e = run(&TACTIC_INFO_PRE_MAP_RULE, case);
         ok(&e);
         assert_eq!(e["inputs"]["mitre_tactic_name"], "Initial Access");
         let case =
             json!({"row": {"source": "admin"}, "workflow": {"qraw_rule_map": {"tactics": {}}}});
-        let e = run(&TACTIC_INFO_PRE_MAP_RULE, case).unwrap();
+        let e = run(&TACTIC_INFO_PRE_MAP_RULE, case);
         assert_eq!(
             e["error"],
             "ValueError: QRadar Advisor has no MITRE ATT&CK mapping for the QRadar rule \"admin\", so there is no tactic to look up."
@@ -363,9 +351,7 @@ print(json.dumps(out))
             let case = json!({"row": {"source": "RF Risklist Source Log", "item_value": "192.168.0.155",
                                       "reference_set": "RF Risklist Source"},
                               "workflow": {"qraw_rule_map": rule_map()}, "results": results});
-            let Some(e) = run(&TACTIC_INFO_POST_MAP_RULE, case) else {
-                return;
-            };
+            let e = run(&TACTIC_INFO_POST_MAP_RULE, case);
             ok(&e);
             let a = rows(&e, "mitre_attack_of_artifact");
             assert_eq!(a.len(), 1);
@@ -388,9 +374,7 @@ print(json.dumps(out))
     #[test]
     fn technique_task_creates_the_task_from_1_0_and_2_x() {
         let row = json!({"technique_id": "T1090", "technique_name": "Proxy"});
-        let Some(e) = run(&TECHNIQUE_TASK_PRE, json!({"row": row})) else {
-            return;
-        };
+        let e = run(&TECHNIQUE_TASK_PRE, json!({"row": row}));
         ok(&e);
         assert_eq!(
             e["inputs"],
@@ -409,8 +393,7 @@ print(json.dumps(out))
             let e = run(
                 &TECHNIQUE_TASK_POST,
                 json!({"row": row, "results": results}),
-            )
-            .unwrap();
+            );
             ok(&e);
             let tasks = e["tasks"].as_array().unwrap();
             assert_eq!(tasks.len(), 1);
@@ -431,9 +414,7 @@ print(json.dumps(out))
     #[test]
     fn find_reference_sets_adds_rows_or_a_note() {
         let artifact = json!({"value": "192.168.0.155"});
-        let Some(e) = run(&FIND_REFERENCE_SETS_PRE, json!({"artifact": artifact})) else {
-            return;
-        };
+        let e = run(&FIND_REFERENCE_SETS_PRE, json!({"artifact": artifact}));
         ok(&e);
         assert_eq!(
             e["inputs"]["qradar_reference_set_item_value"],
@@ -446,8 +427,7 @@ print(json.dumps(out))
         let e = run(
             &FIND_REFERENCE_SETS_POST,
             json!({"artifact": artifact, "results": results}),
-        )
-        .unwrap();
+        );
         ok(&e);
         let r = rows(&e, "qradar_reference_set");
         assert_eq!(r.len(), 1);
@@ -458,8 +438,7 @@ print(json.dumps(out))
         let e = run(
             &FIND_REFERENCE_SETS_POST,
             json!({"artifact": artifact, "results": {"reference_items": []}}),
-        )
-        .unwrap();
+        );
         ok(&e);
         assert_eq!(
             e["notes"],

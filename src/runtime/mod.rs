@@ -10,7 +10,7 @@ pub mod engine;
 pub mod mitre;
 pub mod qradar;
 pub mod setup;
-mod shim;
+pub(crate) mod shim;
 pub mod story;
 pub mod ui;
 

@@ -65,9 +65,7 @@ fn keys(v: &Value) -> BTreeSet<String> {
 
 #[test]
 fn v4_command_and_control_has_the_22_techniques_of_2019() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let index = load_bundle(&bundle(&shared, "enterprise-attack-4.0.json.gz"), None).unwrap();
     let all = Filter::default();
     assert_eq!(index.tactics(all).len(), 12);
@@ -118,9 +116,7 @@ fn v4_command_and_control_has_the_22_techniques_of_2019() {
 
 #[test]
 fn v18_sub_techniques_revocations_mitigation_text_and_derived_detection() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let index = load_bundle(&bundle(&shared, "enterprise-attack-18.1.json.gz"), None).unwrap();
     let live = Filter::default();
     assert_eq!(index.tactics(live).len(), 14);
@@ -213,9 +209,7 @@ fn v18_sub_techniques_revocations_mitigation_text_and_derived_detection() {
 
 #[test]
 fn ics_domain_is_recognised() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let index = load_bundle(&bundle(&shared, "ics-attack-18.1.json.gz"), None).unwrap();
     assert_eq!(index.domains(), [Domain::Ics]);
     let c2 = index
@@ -858,9 +852,7 @@ fn bundle_index_is_served_from_cache_and_a_corrupt_cache_is_rebuilt() {
 
 #[test]
 fn cli_uses_the_cache_dir_and_survives_a_corrupt_cache_file() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let dir = tempfile::tempdir().unwrap();
     let b = bundle(&shared, "enterprise-attack-4.0.json.gz");
     let run = || {
@@ -887,9 +879,7 @@ fn cli_uses_the_cache_dir_and_survives_a_corrupt_cache_file() {
 
 #[test]
 fn tactic_information_1_0_inputs_and_output() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let index = load_bundle(&bundle(&shared, "enterprise-attack-4.0.json.gz"), None).unwrap();
     let out = mitre::mitre_tactic_information(
         &index,
@@ -976,9 +966,7 @@ fn tactic_information_1_0_inputs_and_output() {
 
 #[test]
 fn technique_information_1_0_gives_the_first_mitigation() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let index = load_bundle(&bundle(&shared, "enterprise-attack-4.0.json.gz"), None).unwrap();
     let out = mitre::mitre_technique_information(
         &index,
@@ -1001,9 +989,7 @@ fn technique_information_1_0_gives_the_first_mitigation() {
 
 #[test]
 fn the_2x_envelope_matches_the_integration_payload_samples() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let index = load_bundle(&bundle(&shared, "enterprise-attack-18.1.json.gz"), None).unwrap();
     let sample: Value = serde_json::from_slice(
         &std::fs::read(shared.join(
@@ -1116,9 +1102,7 @@ fn functions_are_shareable_across_threads() {
 
 #[test]
 fn cli_tactic_table_and_json_on_the_2019_bundle() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let b = bundle(&shared, "enterprise-attack-4.0.json.gz");
     let run = respack([
         "attack",
@@ -1186,9 +1170,7 @@ fn cli_tactic_table_and_json_on_the_2019_bundle() {
 
 #[test]
 fn cli_technique_text_and_json() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let b18 = bundle(&shared, "enterprise-attack-18.1.json.gz");
     respack(["attack", "technique", "T1188", "--no-cache", "--bundle"])
         .arg(&b18)

@@ -5,7 +5,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use respack::help::Help;
 use respack::res::bpmn::{
@@ -92,9 +91,7 @@ fn samples(shared: &Path) -> Vec<Sample> {
 
 #[test]
 fn every_corpus_workflow_and_playbook_parses_and_keeps_its_xml() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let samples = samples(&shared);
     assert!(samples.len() > 100, "only {} samples found", samples.len());
     let mut playbooks = 0;
@@ -159,9 +156,7 @@ fn python(script: &str, input: &[u8]) -> Value {
 
 #[test]
 fn regenerated_corpus_workflows_read_the_same_in_python() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     // Written by our writer, read by expat: names and function bodies must be what we hold.
     let mut processes = Vec::new();
     let mut xmls = Vec::new();
@@ -193,9 +188,7 @@ print(json.dumps(out))
 
 #[test]
 fn step_order_follows_the_linear_corpus_workflows() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let mut linear = 0;
     for sample in samples(&shared) {
         let label = format!("{} {}", sample.file, sample.programmatic_name);
@@ -231,9 +224,7 @@ fn step_order_follows_the_linear_corpus_workflows() {
 
 #[test]
 fn offense_analysis_workflow_reads_as_documented() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let export = read_export(&shared.join("corpus/res/community/fn_qradar_advisor_export.res"));
     let workflow = export["workflows"]
         .as_array()
@@ -292,9 +283,7 @@ fn offense_analysis_workflow_reads_as_documented() {
 
 #[test]
 fn reload_export_process_id_differs_from_programmatic_name() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let export = read_export(&shared.join("corpus/res/sdk_mock_reload_export.res"));
     let workflow = export["workflows"]
         .as_array()
@@ -308,9 +297,7 @@ fn reload_export_process_id_differs_from_programmatic_name() {
 
 #[test]
 fn sub_workflows_tasks_scripts_and_sub_playbooks_are_found() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let samples = samples(&shared);
     let all: Vec<Process> = samples
         .iter()
@@ -455,15 +442,9 @@ print(json.dumps(out, sort_keys=True))
     );
 }
 
-/// Parses hostile input, which must fail quickly and clearly.
+/// Parses hostile input, which must fail clearly (with a help line).
 fn refuse(xml: &str) -> BpmnError {
-    let started = Instant::now();
     let error = Process::parse(xml).expect_err("hostile XML was accepted");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "refusing took {:?}",
-        started.elapsed()
-    );
     assert!(error.help().is_some());
     error
 }
@@ -584,6 +565,7 @@ fn wrong_root_is_named() {
 fn random_bytes_are_refused_without_panic() {
     // A fixed xorshift stream: reproducible, and no dependency on `rand`'s algorithms.
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut kinds = std::collections::HashSet::new();
     for round in 0..200 {
         let len = 1 + (round * 37) % 400;
         let bytes: Vec<u8> = (0..len)
@@ -597,10 +579,39 @@ fn random_bytes_are_refused_without_panic() {
             })
             .collect();
         let text = String::from_utf8_lossy(&bytes);
-        if let Err(error) = Process::parse(&text) {
-            assert!(!error.to_string().is_empty());
+        // The alphabet cannot spell `definitions`, so no input may be taken for a workflow.
+        let error = Process::parse(&text).expect_err(&format!(
+            "random bytes were accepted as a workflow: {text:?}"
+        ));
+        // An error that points into the input points inside it, and says where.
+        let position = match &error {
+            BpmnError::Doctype { position }
+            | BpmnError::UnknownEntity { position, .. }
+            | BpmnError::Malformed { position, .. }
+            | BpmnError::Unclosed { position, .. }
+            | BpmnError::TooDeep { position, .. }
+            | BpmnError::UndeclaredPrefix { position, .. } => Some(*position),
+            _ => None,
+        };
+        if let Some(position) = position {
+            assert!(
+                position as usize <= text.len(),
+                "{error} points past the end of {} bytes",
+                text.len()
+            );
+            assert!(
+                error.to_string().contains(&format!("byte {position}")),
+                "{error}"
+            );
         }
+        kinds.insert(std::mem::discriminant(&error));
     }
+    // The generator reaches more than one of the reader's refusals, or it tests nothing.
+    assert!(
+        kinds.len() >= 3,
+        "only {} kinds of error reached",
+        kinds.len()
+    );
     let error = refuse("\u{0}\u{1}garbage\u{7f}");
     assert!(matches!(error, BpmnError::Malformed { .. }), "{error:?}");
 }

@@ -33,9 +33,7 @@ const README_STORY: [&str; 11] = [
 
 #[test]
 fn demo_tells_both_readme_stories_on_attack_v4() {
-    let Some(shared) = require_shared!() else {
-        return;
-    };
+    let shared = require_shared!();
     let mut run = respack(["demo", "--no-cache", "--bundle"])
         .arg(shared.join("attack/enterprise-attack-4.0.json.gz"))
         .run()

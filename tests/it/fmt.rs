@@ -3,9 +3,7 @@ use crate::util::respack;
 
 #[test]
 fn fmt_is_lossless_and_canonical_for_every_serialisation() {
-    let Some(shared) = crate::require_shared!() else {
-        return;
-    };
+    let shared = crate::require_shared!();
     let dir = tempfile::tempdir().unwrap();
     for name in [
         "sdk_mock_export.res",                     // compact server JSON
@@ -41,9 +39,7 @@ fn fmt_is_lossless_and_canonical_for_every_serialisation() {
 
 #[test]
 fn strip_volatile_makes_two_exports_of_one_package_equal() {
-    let Some(shared) = crate::require_shared!() else {
-        return;
-    };
+    let shared = crate::require_shared!();
     // The same codegen package, before and after `codegen --reload` (creator members gone).
     let a = respack(["fmt", "--strip-volatile"])
         .arg(shared.join("corpus/res/sdk_fn_main_mock_integration_export.res"))
@@ -112,9 +108,7 @@ fn fmt_out_was_written_0600_whatever_the_umask_or_the_file_it_replaced() {
 
 #[test]
 fn fmt_into_a_missing_directory_named_the_temporary_file() {
-    let Some(shared) = crate::require_shared!() else {
-        return;
-    };
+    let shared = crate::require_shared!();
     let out = std::path::Path::new("/nonexistent-respack-dir/out.res");
     let run = respack(["fmt"])
         .arg(shared.join("corpus/res/sdk_app_zip_export.res"))

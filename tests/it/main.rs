@@ -1,7 +1,9 @@
 //! The one integration-test binary. Each area of the product has its own module.
 //!
-//! Tests that read `../shared` find it through `RESPACK_SHARED`; without it they print that they
-//! were skipped, and with `RESPACK_REQUIRE_SHARED=1` a missing folder fails instead.
+//! Tests that read the shared corpus find it beside the checkout (`../shared`) or where
+//! `RESPACK_SHARED` points; without it they fail with a message saying so, never skip. Every
+//! command a test runs gets a clean environment (`util::isolate`): no `RESPACK_*` variable, no
+//! real home, no shared cache, so no test can reach a developer's org.
 
 mod util;
 

@@ -5,31 +5,83 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// The shared folder (real corpus, ATT&CK bundles), or `None` when the test should skip.
+/// The shared folder (real corpus, ATT&CK bundles): `RESPACK_SHARED` when set, else `../shared`
+/// beside the checkout, as the design card lays them out.
 ///
-/// Skipping prints a line naming the test; with `RESPACK_REQUIRE_SHARED=1` it panics instead.
-pub fn shared(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("RESPACK_SHARED") {
-        Some(dir) if Path::new(&dir).is_dir() => Some(PathBuf::from(dir)),
-        other => {
-            if std::env::var("RESPACK_REQUIRE_SHARED").as_deref() == Ok("1") {
-                panic!(
-                    "{test}: RESPACK_REQUIRE_SHARED=1 but RESPACK_SHARED={other:?} is not a folder"
-                );
-            }
-            eprintln!("{test}: skipped (set RESPACK_SHARED to the shared folder to run it)");
-            None
-        }
-    }
+/// A test that needs it and cannot find it fails with a message naming both places: no test
+/// returns early and reports "ok".
+#[track_caller]
+pub fn shared(test: &str) -> PathBuf {
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let chosen = match std::env::var_os("RESPACK_SHARED").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => beside.clone(),
+    };
+    assert!(
+        chosen.join("corpus").is_dir(),
+        "{test}: no shared folder at {} (RESPACK_SHARED, else {}): this test reads the real \
+         corpus and ATT&CK bundles; put the shared folder beside the checkout or point \
+         RESPACK_SHARED at it",
+        chosen.display(),
+        beside.display()
+    );
+    chosen
 }
 
-/// `let Some(shared) = require_shared!() else { return };`
+/// `let shared = require_shared!();`: the shared folder, or a failure naming the test.
 #[macro_export]
 macro_rules! require_shared {
     () => {
         $crate::util::shared(module_path!())
     };
 }
+
+/// `python3` for tests that run the package's scripts; a failure (not a skip) when it is absent,
+/// since the design card makes python3 a requirement of `cargo test`.
+#[track_caller]
+pub fn python3() -> &'static str {
+    let ok = Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "python3 is not on PATH: `cargo test` needs it to run the workflow scripts"
+    );
+    "python3"
+}
+
+/// The one directory every test run's caches and homes live under: fresh per test process, so
+/// no run reads what another left (a cache from an older build, a developer's own cache).
+pub fn run_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("respack-test-run-")
+            .tempdir()
+            .expect("create the test run directory")
+    })
+    .path()
+}
+
+/// Environment variables no command under test may inherit: what points at an org, a config,
+/// a cache or another interpreter. Every `RESPACK_*` goes too (see [`Respack::run`]).
+const INHERITED_NEVER: &[&str] = &[
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "SOURCE_DATE_EPOCH",
+    "NO_COLOR",
+];
 
 /// A `respack` invocation, built fluently and run once.
 ///
@@ -85,9 +137,7 @@ impl Respack {
     pub fn run(self) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_respack"));
         cmd.args(&self.args);
-        // Tests never read the developer's own app.config or colour settings.
-        cmd.env("HOME", std::env::temp_dir().join("respack-test-home"));
-        cmd.env("NO_COLOR", "1");
+        isolate(&mut cmd);
         for (k, v) in &self.envs {
             match v {
                 Some(v) => cmd.env(k, v),
@@ -114,6 +164,28 @@ impl Respack {
             out,
         }
     }
+}
+
+/// Clears from `cmd` everything that could point it at a developer's org, config or cache:
+/// every `RESPACK_*` variable, proxies, XDG directories; `HOME` and the ATT&CK cache go to this
+/// run's own directory. Every process a test starts goes through here.
+pub fn isolate(cmd: &mut Command) {
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("RESPACK_") {
+            cmd.env_remove(&k);
+        }
+    }
+    for k in INHERITED_NEVER {
+        cmd.env_remove(k);
+    }
+    let home = run_dir().join("home");
+    std::fs::create_dir_all(&home).expect("create the test home");
+    cmd.env("HOME", &home);
+    // A cache of its own for each command, so no test sees what another left behind.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    cmd.env("RESPACK_CACHE_DIR", run_dir().join(format!("cache-{n}")));
+    cmd.env("NO_COLOR", "1");
 }
 
 /// The outcome of a [`Respack`] run, with chainable assertions.
@@ -213,4 +285,89 @@ pub fn snapshots() -> insta::Settings {
     s.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots"));
     s.set_prepend_module_to_snapshot(false);
     s
+}
+
+/// A `respack serve` process, killed when dropped (on every path, a failed assertion too).
+///
+/// `start` returns once the server has printed its `listening on` line, which it prints only
+/// after the port is bound and `--write-config` is written: no polling, no sleeps.
+pub struct ServeProcess {
+    child: std::process::Child,
+    /// Everything serve printed up to and including the `listening on` line.
+    pub banner: String,
+    drain: Option<std::thread::JoinHandle<String>>,
+}
+
+impl ServeProcess {
+    #[track_caller]
+    pub fn start<I, S>(args: I) -> ServeProcess
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        use std::io::BufRead;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_respack"));
+        isolate(&mut cmd);
+        cmd.arg("serve")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn respack serve");
+        let stdout = child.stdout.take().expect("serve's stdout");
+        let mut serve = ServeProcess {
+            child,
+            banner: String::new(),
+            drain: None,
+        };
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    serve.banner.push_str(&line);
+                    serve.banner.push('\n');
+                    if line.starts_with("listening on") {
+                        break;
+                    }
+                }
+                _ => {
+                    let mut err = String::new();
+                    if let Some(mut e) = serve.child.stderr.take() {
+                        use std::io::Read;
+                        let _ = e.read_to_string(&mut err);
+                    }
+                    panic!(
+                        "respack serve ended before listening:\n{}{err}",
+                        serve.banner
+                    );
+                }
+            }
+        }
+        // Keep draining stdout so that a chatty server never blocks on a full pipe.
+        serve.drain = Some(std::thread::spawn(move || {
+            let mut rest = String::new();
+            for line in lines.map_while(Result::ok) {
+                rest.push_str(&line);
+                rest.push('\n');
+            }
+            rest
+        }));
+        serve
+    }
+
+    /// Stops the server and returns all it printed on stdout.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The kill closes stdout, which ends the drain thread with everything printed.
+        let rest = self.drain.take().map(|t| t.join().unwrap_or_default());
+        format!("{}{}", self.banner, rest.unwrap_or_default())
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -845,9 +845,7 @@ fn codes_of(out: &Value) -> Vec<String> {
 
 #[test]
 fn every_server_produced_corpus_export_validates_without_errors() {
-    let Some(shared) = crate::require_shared!() else {
-        return;
-    };
+    let shared = crate::require_shared!();
     for file in CLEAN {
         let (code, out) = corpus_json(&shared, file);
         assert_eq!(code, 0, "{file}: {:#?}", codes_of(&out));
@@ -857,9 +855,7 @@ fn every_server_produced_corpus_export_validates_without_errors() {
 
 #[test]
 fn mock_export_fails_naming_the_missing_sub_workflow() {
-    let Some(shared) = crate::require_shared!() else {
-        return;
-    };
+    let shared = crate::require_shared!();
     let (code, out) = corpus_json(&shared, "sdk_mock_export.res");
     assert_eq!(code, 1);
     let errors = codes_of(&out);
@@ -873,9 +869,7 @@ fn mock_export_fails_naming_the_missing_sub_workflow() {
 
 #[test]
 fn mock_export_resz_is_read_through_the_zip_and_fails_the_same_way() {
-    let Some(shared) = crate::require_shared!() else {
-        return;
-    };
+    let shared = crate::require_shared!();
     let (code, out) = corpus_json(&shared, "sdk_mock_export.resz");
     assert_eq!(code, 1);
     assert_eq!(out["files"][0]["member"], "mock_export.res");
@@ -886,9 +880,7 @@ fn mock_export_resz_is_read_through_the_zip_and_fails_the_same_way() {
 
 #[test]
 fn corrupt_export_names_the_function_without_export_key_and_the_broken_artifact_type() {
-    let Some(shared) = crate::require_shared!() else {
-        return;
-    };
+    let shared = crate::require_shared!();
     let (code, out) = corpus_json(&shared, "sdk_mock_export_corrupt.res");
     assert_eq!(code, 1);
     let diags = out["files"][0]["diagnostics"].as_array().unwrap();
@@ -907,9 +899,7 @@ fn corrupt_export_names_the_function_without_export_key_and_the_broken_artifact_
 
 #[test]
 fn corrupt_export_json_output_snapshot() {
-    let Some(shared) = crate::require_shared!() else {
-        return;
-    };
+    let shared = crate::require_shared!();
     let (_, out) = corpus_json(&shared, "sdk_mock_export_corrupt.res");
     snapshots().bind(|| {
         insta::assert_json_snapshot!("validate_corrupt_export", out, {
@@ -920,9 +910,7 @@ fn corrupt_export_json_output_snapshot() {
 
 #[test]
 fn reload_export_process_id_is_a_warning_only() {
-    let Some(shared) = crate::require_shared!() else {
-        return;
-    };
+    let shared = crate::require_shared!();
     let (code, out) = corpus_json(&shared, "sdk_mock_reload_export.res");
     assert_eq!(code, 0);
     let diags = out["files"][0]["diagnostics"].as_array().unwrap();
