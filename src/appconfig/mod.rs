@@ -349,10 +349,9 @@ impl<'a> Section<'a> {
     }
 }
 
-/// Python's `str.lower()`, character by character (no context rules, unlike
-/// [`str::to_lowercase`] for a final sigma).
+/// Python's `str.lower()`, which [`str::to_lowercase`] matches (final sigma included).
 fn lower(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
+    s.to_lowercase()
 }
 
 /// Python's `str.isspace()`: Unicode white space plus the four ASCII separators 0x1c-0x1f.

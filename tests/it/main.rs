@@ -5,6 +5,7 @@
 
 mod util;
 
+mod appconfig;
 mod attack;
 mod bpmn;
 mod build;
