@@ -247,3 +247,72 @@ fn substitutes_environment_variables_as_resilient_does() {
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+/// `respack run --config`: the CLI reads the file once, with the process environment for
+/// `${NAME}`, and the `[fn_mitre_integration]` path keeps its `#` (the old reader cut it there).
+#[test]
+fn run_reads_a_hash_and_an_environment_variable_in_the_mitre_section() {
+    use respack::server::emulated::{EmulatedServer, Scenario};
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = super::engine::mini_bundle(dir.path());
+    let hashed = dir.path().join("bundles").join("enterprise#4.json");
+    std::fs::create_dir_all(hashed.parent().unwrap()).unwrap();
+    std::fs::copy(&bundle, &hashed).unwrap();
+    let server = EmulatedServer::start(Scenario::builtin()).unwrap();
+    let config = dir.path().join("app.config");
+    std::fs::write(
+        &config,
+        format!(
+            "\u{feff}{}\n[fn_mitre_integration]\nstix_bundle_path = ${{BUNDLES}}/enterprise#4.json\n",
+            server.app_config()
+        ),
+    )
+    .unwrap();
+    let args = ["run", "offense-analysis", "--qradar-id", "23", "--no-cache"];
+    super::util::respack(args)
+        .arg("--config")
+        .arg(&config)
+        .env("BUNDLES", "bundles")
+        .run()
+        .code(0)
+        .stdout_has(&format!("MITRE ATT&CK: bundle {}", hashed.display()))
+        .stdout_has("TA0011");
+    super::util::respack(args)
+        .arg("--config")
+        .arg(&config)
+        .env_remove("BUNDLES")
+        .run()
+        .code(2)
+        .stderr_has("[fn_mitre_integration] stix_bundle_path refers to the environment variable BUNDLES, which is not set")
+        .stderr_has(&config.display().to_string())
+        .stderr_has("help: export BUNDLES");
+}
+
+/// A repeated key makes resilient-circuits refuse the file; so does every respack command that
+/// reads it, naming the file, both lines, the section and the key.
+#[test]
+fn a_repeated_key_is_refused_by_run_and_by_the_soar_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("app.config");
+    std::fs::write(
+        &config,
+        "[resilient]\nhost = h\napi_key_id = i\napi_key_secret = s\n\n[fn_qradar_advisor]\nqradar_host = q\nQRADAR_HOST = r\n",
+    )
+    .unwrap();
+    let want = format!(
+        "{}:8: [fn_qradar_advisor] qradar_host is given twice (first on line 7)",
+        config.display()
+    );
+    super::util::respack(["run", "offense-analysis", "--qradar-id", "23", "--no-cache"])
+        .arg("--config")
+        .arg(&config)
+        .run()
+        .code(2)
+        .stderr_has(&want)
+        .stderr_has("help: keep one `qradar_host`");
+    super::util::respack(["check", "--config"])
+        .arg(&config)
+        .run()
+        .code(2)
+        .stderr_has(&want);
+}
