@@ -73,12 +73,29 @@ mod tests {
     use crate::appconfig::Vars;
     use clap::Parser;
 
-    /// clap reads `RESPACK_*` from the process: tests that parse hold this lock, and only the
+    /// clap reads `RESPACK_*` from the process: tests that parse hold this lock, which first
+    /// removes the variables a developer (or the isolation check) may have set, and only the
     /// precedence test sets variables (and removes them before releasing it).
     static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+    const CONN_VARS: [&str; 9] = [
+        "RESPACK_CONFIG",
+        "RESPACK_HOST",
+        "RESPACK_PORT",
+        "RESPACK_ORG",
+        "RESPACK_API_KEY_ID",
+        "RESPACK_API_KEY_SECRET",
+        "RESPACK_EMAIL",
+        "RESPACK_CAFILE",
+        "RESPACK_TIMEOUT",
+    ];
+
     fn lock() -> std::sync::MutexGuard<'static, ()> {
-        ENV.lock().unwrap_or_else(|p| p.into_inner())
+        let guard = ENV.lock().unwrap_or_else(|p| p.into_inner());
+        for k in CONN_VARS {
+            std::env::remove_var(k);
+        }
+        guard
     }
 
     #[derive(Debug, Parser)]
