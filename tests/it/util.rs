@@ -85,9 +85,15 @@ impl Respack {
     pub fn run(self) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_respack"));
         cmd.args(&self.args);
-        // Tests never read the developer's own app.config or colour settings.
+        // Tests never read the developer's own app.config, colour settings or `RESPACK_*`
+        // variables (a connection to a real org, say): only those the test gives.
         cmd.env("HOME", std::env::temp_dir().join("respack-test-home"));
         cmd.env("NO_COLOR", "1");
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("RESPACK_") {
+                cmd.env_remove(k);
+            }
+        }
         for (k, v) in &self.envs {
             match v {
                 Some(v) => cmd.env(k, v),
