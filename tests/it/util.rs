@@ -5,22 +5,25 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// The shared folder (real corpus, ATT&CK bundles), or `None` when the test should skip.
+/// The shared folder (real corpus, ATT&CK bundles): `RESPACK_SHARED`, else `../shared` beside
+/// the checkout, as DESIGN.md says; `None` when the test should skip.
 ///
 /// Skipping prints a line naming the test; with `RESPACK_REQUIRE_SHARED=1` it panics instead.
 pub fn shared(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("RESPACK_SHARED") {
-        Some(dir) if Path::new(&dir).is_dir() => Some(PathBuf::from(dir)),
-        other => {
-            if std::env::var("RESPACK_REQUIRE_SHARED").as_deref() == Ok("1") {
-                panic!(
-                    "{test}: RESPACK_REQUIRE_SHARED=1 but RESPACK_SHARED={other:?} is not a folder"
-                );
-            }
-            eprintln!("{test}: skipped (set RESPACK_SHARED to the shared folder to run it)");
-            None
-        }
+    let dir = std::env::var_os("RESPACK_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    if dir.is_dir() {
+        return Some(dir);
     }
+    if std::env::var("RESPACK_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!(
+            "{test}: RESPACK_REQUIRE_SHARED=1 but {} is not a folder",
+            dir.display()
+        );
+    }
+    eprintln!("{test}: skipped (set RESPACK_SHARED to the shared folder to run it)");
+    None
 }
 
 /// `let Some(shared) = require_shared!() else { return };`
