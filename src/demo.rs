@@ -30,7 +30,7 @@ use crate::package::names::{
 use crate::res::ResFile;
 use crate::runtime::engine::{check_python, EngineError, Text, TextFormat};
 use crate::runtime::mitre::Api;
-use crate::runtime::setup::{self, AttackSpec, BUILTIN_SCENARIO};
+use crate::runtime::setup::{self, AttackDefaults, AttackSpec, BUILTIN_SCENARIO};
 use crate::runtime::ui::{render_task, TableDef};
 use crate::server::actions::{AttackTarget, QradarTarget, SharedWorkflows, Workflows};
 use crate::server::emulated::{EmulatedQradar, Scenario};
@@ -45,9 +45,13 @@ pub const TECHNIQUE: &str = "Port Knocking";
 /// What the demo needs from the command line.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// ATT&CK bundle; `None` uses the cache, then MITRE's TAXII server.
+    /// ATT&CK bundle; `None` uses `attack`, the cache, then MITRE's TAXII server.
     pub bundle: Option<PathBuf>,
+    /// The ATT&CK source the environment names.
+    pub attack: AttackDefaults,
     pub cache: CachePolicy,
+    /// The interpreter the scripts run with.
+    pub python: String,
 }
 
 /// Why the demo could not tell its stories.
@@ -110,10 +114,11 @@ impl DemoError {
 /// Tell both stories, writing to `out`.
 pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), DemoError> {
     // Everything that can be missing on this machine is checked before the org starts.
-    let (python, python_version) = check_python().map_err(|e| DemoError::Python(Box::new(e)))?;
+    let (python, python_version) =
+        check_python(&options.python).map_err(|e| DemoError::Python(Box::new(e)))?;
     let attack_spec = match &options.bundle {
         Some(b) => AttackSpec::Bundle(b.clone()),
-        None => AttackSpec::Auto,
+        None => AttackSpec::Auto(options.attack.clone()),
     };
     let (index, attack_origin, notes) =
         setup::open_attack(&attack_spec, &options.cache).map_err(DemoError::Attack)?;
@@ -139,6 +144,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), DemoError> {
             name: BUILTIN_SCENARIO.into(),
         },
         ca_file: server::ca_path_for(&db),
+        python: options.python.clone(),
     });
     let mut opts = server::Options::new(&db);
     opts.seed_integrations = true;

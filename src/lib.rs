@@ -9,6 +9,7 @@
 //! | [`package`] | the qraw_mitre package as typed definitions | none |
 //! | [`pack`] | deterministic .res and tar writer | files |
 //! | [`validate`] | checks producing [`validate::Diagnostic`]s | none, but for the optional python3 syntax check (subprocess, cache files) |
+//! | [`appconfig`] | the one app.config reader (resilient-circuits' rules) | files |
 //! | [`soar`] | SOAR REST client | network |
 //! | [`plan`] | live org vs package → `Plan` | none |
 //! | [`ops`] | check / install / diff / uninstall executing a `Plan` | network, files |
@@ -18,6 +19,7 @@
 //! | [`demo`] | `respack demo`: both README stories on an embedded org | network, files, subprocess |
 //! | [`cli`] | clap definitions and one thin adapter per command | terminal |
 
+pub mod appconfig;
 pub mod attack;
 pub mod cli;
 pub mod demo;

@@ -1,7 +1,8 @@
 //! The index cache on disk: a built [`IndexData`] stored under a key that says exactly which
 //! data it was built from, so a repeated lookup skips inflating and parsing the bundle.
 //!
-//! Where: `$RESPACK_CACHE_DIR`, else `$XDG_CACHE_HOME/respack`, else `~/.cache/respack`.
+//! Where: `$RESPACK_CACHE_DIR`, else `$XDG_CACHE_HOME/respack`, else `~/.cache/respack`, as
+//! the CLI works it out (`cli::Environment::cache_dir`) and passes in a [`super::CachePolicy`].
 //! What: one file per source, named by a hash of its key. The key (bundle path, size and
 //! mtime; or TAXII URL, collection and domain) and the cache format version are stored *inside*
 //! the file too and compared on load: a file that doesn't parse, has another format, or another
@@ -27,19 +28,6 @@ use super::AttackError;
 const FORMAT: u32 = 2;
 
 const MAGIC: &[u8] = b"respack-attack-index\n";
-
-/// The default cache folder (see the module docs for the order of precedence).
-pub fn default_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("RESPACK_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d));
-    }
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d).join("respack"));
-    }
-    std::env::var_os("HOME")
-        .filter(|d| !d.is_empty())
-        .map(|h| PathBuf::from(h).join(".cache").join("respack"))
-}
 
 /// What a cache entry was built from. Two sources with equal keys have equal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -75,21 +75,6 @@ pub enum CachePolicy {
     },
 }
 
-impl CachePolicy {
-    /// The default folder ([`super::cache::default_dir`]) with a one-day TAXII age, or `Off`
-    /// when no folder can be named (no `HOME`).
-    pub fn default_dir() -> CachePolicy {
-        match super::cache::default_dir() {
-            Some(dir) => CachePolicy::Dir {
-                dir,
-                max_age: Duration::from_secs(24 * 3600),
-                refresh: false,
-            },
-            None => CachePolicy::Off,
-        }
-    }
-}
-
 /// An opened index and how it was obtained.
 #[derive(Debug)]
 pub struct Opened {

@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::env::Environment;
 use super::{print_json, CmdError, CmdResult, Exit, Format};
 use crate::attack::{
     self, AttackError, CachePolicy, Domain, Filter, Index, Source, TacticIdx, TaxiiSource,
@@ -96,14 +97,14 @@ enum ApiArg {
     V2,
 }
 
-pub fn run(command: Command) -> CmdResult {
+pub fn run(command: Command, env: &Environment) -> CmdResult {
     let started = Instant::now();
     let (source, output) = match &command {
         Command::Tactic { source, output, .. } | Command::Technique { source, output, .. } => {
             (source, output)
         }
     };
-    let index = open(source)?;
+    let index = open(source, env)?;
     let filter = Filter {
         domain: source.domain,
         include_revoked: source.include_revoked,
@@ -130,21 +131,20 @@ pub fn run(command: Command) -> CmdResult {
     }
 }
 
-fn open(args: &SourceArgs) -> Result<Index, CmdError> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+fn open(args: &SourceArgs, env: &Environment) -> Result<Index, CmdError> {
     let source = match (&args.bundle, &args.taxii) {
         (Some(b), _) => Source::Bundle(b.clone()),
         (None, Some(url)) => Source::Taxii(taxii_source(url, args)),
-        (None, None) => match (env("RESPACK_ATTACK_BUNDLE"), env("RESPACK_ATTACK_TAXII")) {
-            (Some(b), _) => Source::Bundle(b.into()),
-            (None, Some(url)) => Source::Taxii(taxii_source(&url, args)),
+        (None, None) => match (&env.attack.bundle, &env.attack.taxii) {
+            (Some(b), _) => Source::Bundle(b.clone()),
+            (None, Some(url)) => Source::Taxii(taxii_source(url, args)),
             (None, None) => Source::Taxii(taxii_source(attack::taxii::MITRE_TAXII_URL, args)),
         },
     };
     let cache = if args.no_cache {
         CachePolicy::Off
     } else {
-        match CachePolicy::default_dir() {
+        match env.attack_cache() {
             CachePolicy::Dir { dir, .. } => CachePolicy::Dir {
                 dir,
                 max_age: Duration::from_secs(args.max_age.saturating_mul(3600)),
@@ -156,7 +156,7 @@ fn open(args: &SourceArgs) -> Result<Index, CmdError> {
     let opened = attack::open(&source, args.domain, &cache).map_err(|e| match (&e, &source) {
         // With no source named on the command line, say how to give one.
         (AttackError::Taxii { reason, .. }, Source::Taxii(_))
-            if args.taxii.is_none() && env("RESPACK_ATTACK_TAXII").is_none() =>
+            if args.taxii.is_none() && env.attack.taxii.is_none() =>
         {
             CmdError::from(AttackError::NoSource {
                 reason: format!(

@@ -15,8 +15,8 @@ pub struct Args {
     pub out: PathBuf,
 }
 
-pub fn run(args: Args) -> CmdResult {
-    let source_date_epoch = crate::pack::source_date_epoch_from_env()?;
+pub fn run(args: Args, env: &super::Environment) -> CmdResult {
+    let source_date_epoch = crate::pack::source_date_epoch(env.source_date_epoch.as_deref())?;
     for artifact in crate::pack::build(&args.out, source_date_epoch)? {
         println!("{}  {}", artifact.sha256, artifact.path.display());
     }

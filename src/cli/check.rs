@@ -21,14 +21,17 @@ pub struct Args {
     pub format: Format,
 }
 
-pub fn run(args: Args) -> CmdResult {
-    let client = Client::connect(args.conn.settings()?)?;
+pub fn run(args: Args, env: &super::Environment) -> CmdResult {
+    let client = Client::connect(args.conn.settings(env)?)?;
     let result = ops::check::check(&client, &Package::builtin());
     super::install::report_calls(&client);
     let report = result?;
     match args.format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", render::check(&report, render::Style::for_stdout())),
+        Format::Text => print!(
+            "{}",
+            render::check(&report, render::Style::for_stdout(env.no_color))
+        ),
     }
     Ok(if report.ok {
         Exit::Success

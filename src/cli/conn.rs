@@ -1,6 +1,7 @@
 //! `CONN`: how a command reaches a SOAR org (app.config, `RESPACK_*` variables, flags).
 use std::path::PathBuf;
 
+use super::Environment;
 use crate::soar::{Overrides, Secret, Settings, SoarError};
 
 /// Connection to a SOAR org: an app.config `[resilient]` section, overridden by `RESPACK_*`
@@ -41,12 +42,15 @@ pub struct ConnArgs {
 
 impl ConnArgs {
     /// The connection settings: the app.config, then `RESPACK_*` variables, then flags.
-    pub fn settings(&self) -> Result<Settings, SoarError> {
-        Settings::load(&self.overrides(std::env::var("RESPACK_PASSWORD").ok()))
+    pub fn settings(&self, env: &Environment) -> Result<Settings, SoarError> {
+        Settings::load(
+            &self.overrides(env.password.as_ref().map(|p| p.expose().to_string())),
+            env.home.as_deref(),
+            &env.vars,
+        )
     }
 
-    /// These arguments as [`Overrides`]; `password` is `RESPACK_PASSWORD`, passed in so that
-    /// tests need not touch the process environment.
+    /// These arguments as [`Overrides`]; `password` is `RESPACK_PASSWORD`.
     pub fn overrides(&self, password: Option<String>) -> Overrides {
         Overrides {
             config: self.config.clone(),
@@ -66,14 +70,32 @@ impl ConnArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::appconfig::Vars;
     use clap::Parser;
 
-    /// clap reads `RESPACK_*` from the process: tests that parse hold this lock, and only the
+    /// clap reads `RESPACK_*` from the process: tests that parse hold this lock, which first
+    /// removes the variables a developer (or the isolation check) may have set, and only the
     /// precedence test sets variables (and removes them before releasing it).
     static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+    const CONN_VARS: [&str; 9] = [
+        "RESPACK_CONFIG",
+        "RESPACK_HOST",
+        "RESPACK_PORT",
+        "RESPACK_ORG",
+        "RESPACK_API_KEY_ID",
+        "RESPACK_API_KEY_SECRET",
+        "RESPACK_EMAIL",
+        "RESPACK_CAFILE",
+        "RESPACK_TIMEOUT",
+    ];
+
     fn lock() -> std::sync::MutexGuard<'static, ()> {
-        ENV.lock().unwrap_or_else(|p| p.into_inner())
+        let guard = ENV.lock().unwrap_or_else(|p| p.into_inner());
+        for k in CONN_VARS {
+            std::env::remove_var(k);
+        }
+        guard
     }
 
     #[derive(Debug, Parser)]
@@ -113,7 +135,11 @@ mod tests {
         for (k, _) in vars {
             std::env::remove_var(k);
         }
-        let s = parsed.unwrap().conn.settings().unwrap();
+        let s = parsed
+            .unwrap()
+            .conn
+            .settings(&Environment::default())
+            .unwrap();
         assert_eq!(s.host, "env-host", "env beats file");
         assert_eq!(s.port, 3333, "flag beats env");
         assert_eq!(s.org.as_deref(), Some("Flag Org"), "flag beats file");
@@ -137,7 +163,7 @@ mod tests {
         std::fs::write(&p, "[resilient]\nhost = h\norg = o\n").unwrap();
         let t =
             T::try_parse_from(["t", "--config", p.to_str().unwrap(), "--email", "a@b.c"]).unwrap();
-        let s = Settings::load(&t.conn.overrides(Some("pw".into()))).unwrap();
+        let s = Settings::load(&t.conn.overrides(Some("pw".into())), None, &Vars::none()).unwrap();
         assert_eq!(
             s.auth,
             crate::soar::Auth::Password {
@@ -145,7 +171,7 @@ mod tests {
                 password: Secret::new("pw")
             }
         );
-        let e = Settings::load(&t.conn.overrides(None)).unwrap_err();
+        let e = Settings::load(&t.conn.overrides(None), None, &Vars::none()).unwrap_err();
         let help = crate::help::Help::help(&e).unwrap();
         assert!(e.to_string().contains("password"), "{e}");
         assert!(help.contains("RESPACK_PASSWORD"), "{help}");
@@ -168,7 +194,7 @@ mod tests {
     fn missing_explicit_config_file_is_an_error() {
         let _env = lock();
         let t = T::try_parse_from(["t", "--config", "/nonexistent/app.config"]).unwrap();
-        let e = Settings::load(&t.conn.overrides(None)).unwrap_err();
+        let e = Settings::load(&t.conn.overrides(None), None, &Vars::none()).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/app.config"), "{e}");
     }
 }

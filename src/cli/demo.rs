@@ -24,13 +24,15 @@ pub struct Args {
     pub no_cache: bool,
 }
 
-pub fn run(args: Args) -> CmdResult {
+pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let options = demo::Options {
         bundle: args.bundle,
+        attack: env.attack.clone(),
+        python: env.python(),
         cache: if args.no_cache {
             CachePolicy::Off
         } else {
-            CachePolicy::default_dir()
+            env.attack_cache()
         },
     };
     let stdout = std::io::stdout();

@@ -28,8 +28,8 @@ pub struct Args {
     pub format: Format,
 }
 
-pub fn run(args: Args) -> CmdResult {
-    let client = Client::connect(args.conn.settings()?)?;
+pub fn run(args: Args, env: &super::Environment) -> CmdResult {
+    let client = Client::connect(args.conn.settings(env)?)?;
     let result = ops::diff::diff(&client, &Package::builtin());
     super::install::report_calls(&client);
     let plan = result?;
@@ -39,7 +39,7 @@ pub fn run(args: Args) -> CmdResult {
             println!("Org {:?} at {}:\n", client.org().name, client.base_url());
             print!(
                 "{}",
-                render::plan(&plan, PlanView::Install, Style::for_stdout())
+                render::plan(&plan, PlanView::Install, Style::for_stdout(env.no_color))
             );
         }
     }

@@ -74,8 +74,8 @@ pub(super) fn consent(
     }
 }
 
-pub fn run(args: Args) -> CmdResult {
-    let client = Client::connect(args.conn.settings()?)?;
+pub fn run(args: Args, env: &super::Environment) -> CmdResult {
+    let client = Client::connect(args.conn.settings(env)?)?;
     let options = InstallOptions {
         dry_run: args.dry_run,
         force: args.force,
@@ -91,7 +91,7 @@ pub fn run(args: Args) -> CmdResult {
         &options,
         &mut consent,
         &mut std::io::stdout(),
-        Style::for_stdout(),
+        Style::for_stdout(env.no_color),
     );
     report_calls(&client);
     let report = result?;

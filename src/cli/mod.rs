@@ -3,6 +3,8 @@
 //! Every adapter turns its arguments into a call on a library module and its result into text
 //! or JSON. Nothing here decides anything the library could decide.
 //!
+//! The process environment is read once, here ([`Environment`]), and passed down as values.
+//!
 //! Exit codes: 0 success; 1 findings (validation errors, drift with `--exit-code`, a failed
 //! check); 2 usage or I/O error (clap's own usage errors also exit 2).
 
@@ -12,6 +14,7 @@ mod check;
 mod conn;
 mod demo;
 mod diff;
+mod env;
 mod fmt;
 mod install;
 mod run;
@@ -25,6 +28,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub use conn::ConnArgs;
+pub use env::Environment;
 
 /// Build, validate, install and run the "QRadar Advisor and MITRE ATT&CK" IBM SOAR package.
 ///
@@ -114,7 +118,8 @@ pub type CmdResult = Result<Exit, CmdError>;
 pub fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = Cli::parse();
-    match dispatch(cli.command) {
+    let env = Environment::from_process();
+    match dispatch(cli.command, &env) {
         Ok(exit) => exit.into(),
         Err(e) => {
             eprintln!("error: {}", e.message);
@@ -145,20 +150,20 @@ fn quiet_on_broken_pipe() {
     }));
 }
 
-fn dispatch(command: Command) -> CmdResult {
+fn dispatch(command: Command, env: &Environment) -> CmdResult {
     match command {
-        Command::Build(a) => build::run(a),
-        Command::Validate(a) => validate::run(a),
+        Command::Build(a) => build::run(a, env),
+        Command::Validate(a) => validate::run(a, env),
         Command::Show(a) => show::run(a),
         Command::Fmt(a) => fmt::run(a),
-        Command::Check(a) => check::run(a),
-        Command::Install(a) => install::run(a),
-        Command::Diff(a) => diff::run(a),
-        Command::Uninstall(a) => uninstall::run(a),
-        Command::Run(c) => run::run(c),
-        Command::Attack(c) => attack::run(c),
-        Command::Serve(a) => serve::run(a),
-        Command::Demo(a) => demo::run(a),
+        Command::Check(a) => check::run(a, env),
+        Command::Install(a) => install::run(a, env),
+        Command::Diff(a) => diff::run(a, env),
+        Command::Uninstall(a) => uninstall::run(a, env),
+        Command::Run(c) => run::run(c, env),
+        Command::Attack(c) => attack::run(c, env),
+        Command::Serve(a) => serve::run(a, env),
+        Command::Demo(a) => demo::run(a, env),
     }
 }
 

@@ -17,6 +17,7 @@
 use std::path::PathBuf;
 
 use super::{print_json, CmdError, CmdResult, Exit, Format};
+use crate::appconfig::AppConfig;
 use crate::attack::CachePolicy;
 use crate::package::names::{ARTIFACT_TACTICS, INCIDENT_TACTICS, REFERENCE_SETS, TECHNIQUES};
 use crate::res::ResFile;
@@ -89,7 +90,7 @@ enum ApiArg {
     V2,
 }
 
-pub fn run(command: Command) -> CmdResult {
+pub fn run(command: Command, env: &super::Environment) -> CmdResult {
     let args = match &command {
         Command::OffenseAnalysis { runtime, .. } | Command::MapRule { runtime, .. } => runtime,
     };
@@ -97,10 +98,10 @@ pub fn run(command: Command) -> CmdResult {
         attack: match (&args.bundle, &args.taxii) {
             (Some(b), _) => AttackSpec::Bundle(b.clone()),
             (None, Some(t)) => AttackSpec::Taxii(t.clone()),
-            (None, None) => AttackSpec::Auto,
+            (None, None) => AttackSpec::Auto(env.attack.clone()),
         },
         qradar: match (&args.config, &args.scenario) {
-            (Some(c), _) => QradarSpec::Config(c.clone()),
+            (Some(c), _) => QradarSpec::Config(Box::new(AppConfig::read(c, &env.vars)?)),
             (None, Some(s)) => QradarSpec::scenario(s)?,
             (None, None) => QradarSpec::builtin(),
         },
@@ -111,7 +112,7 @@ pub fn run(command: Command) -> CmdResult {
         cache: if args.no_cache {
             CachePolicy::Off
         } else {
-            CachePolicy::default_dir()
+            env.attack_cache()
         },
     };
     let assembled = setup::assemble(&spec)?;
@@ -134,7 +135,7 @@ pub fn run(command: Command) -> CmdResult {
     );
     sources.extend(assembled.sources.iter().cloned());
 
-    let engine = Engine::new(&assembled.runtime);
+    let engine = Engine::new(&assembled.runtime).with_python(env.python());
     let mut story = Story::new(&engine, &package, &seed);
     let tables: &[&str] = match &command {
         Command::OffenseAnalysis {

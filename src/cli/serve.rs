@@ -2,6 +2,7 @@
 use std::path::PathBuf;
 
 use super::{CmdError, CmdResult, Exit};
+use crate::runtime::setup::AttackSpec;
 use crate::server;
 
 /// Run the reference SOAR org: an emulation of the SOAR REST API subset respack and IBM's
@@ -38,13 +39,23 @@ pub struct Args {
     pub bundle: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> CmdResult {
+pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let mut opts = server::Options::new(args.db);
     opts.listen = args.listen;
     opts.org = args.org;
     opts.write_config = args.write_config;
     opts.seed_integrations = args.seed_integrations;
-    let workflows = server::actions::Workflows::for_cli(&opts.db, &args.scenario, args.bundle)?;
+    let attack = match args.bundle {
+        Some(b) => AttackSpec::Bundle(b),
+        None => AttackSpec::Auto(env.attack.clone()),
+    };
+    let workflows = server::actions::Workflows::for_cli(
+        &opts.db,
+        &args.scenario,
+        attack,
+        env.attack_cache(),
+        env.python(),
+    )?;
     let about = workflows.describe();
     opts.extensions
         .push(std::sync::Arc::new(server::actions::SharedWorkflows(

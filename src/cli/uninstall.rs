@@ -39,8 +39,8 @@ pub struct Args {
     pub backup_dir: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> CmdResult {
-    let client = Client::connect(args.conn.settings()?)?;
+pub fn run(args: Args, env: &super::Environment) -> CmdResult {
+    let client = Client::connect(args.conn.settings(env)?)?;
     let request = UninstallRequest {
         dry_run: args.dry_run,
         force: args.force,
@@ -57,7 +57,7 @@ pub fn run(args: Args) -> CmdResult {
         &request,
         &mut consent,
         &mut std::io::stdout(),
-        Style::for_stdout(),
+        Style::for_stdout(env.no_color),
     );
     super::install::report_calls(&client);
     let report = result?;

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 use super::{CmdError, CmdResult, Exit, Format};
 use crate::help::Help;
+use crate::validate::pysyntax::Checker;
 use crate::validate::{self, FileOutcome, Options, Outcome, ReadFailure};
 
 /// Check .res, .resz, .tar and .tar.gz files (no FILE: the built-in package)
@@ -26,10 +27,14 @@ pub struct Args {
     pub format: Format,
 }
 
-pub fn run(args: Args) -> CmdResult {
+pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let options = Options {
         free_memory: args.files.len() != 1,
-        ..Options::from_env()
+        ..Options::with_python(Checker::new(
+            env.python(),
+            env.cache_dir(),
+            env.path.clone(),
+        ))
     };
     let files = if args.files.is_empty() {
         vec![FileOutcome::Report(validate::validate_builtin(&options))]

@@ -17,9 +17,9 @@ pub struct Style {
 }
 
 impl Style {
-    /// Colour when stdout is a terminal and `NO_COLOR` is unset or empty.
-    pub fn for_stdout() -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    /// Colour when stdout is a terminal and `no_color` (`NO_COLOR` set and not empty, as the
+    /// CLI read it) is false.
+    pub fn for_stdout(no_color: bool) -> Style {
         Style {
             color: !no_color && std::io::stdout().is_terminal(),
         }

@@ -67,13 +67,10 @@ pub struct Artifact {
     pub sha256: String,
 }
 
-/// `SOURCE_DATE_EPOCH` read from the environment: `None` when unset, an error when set to
-/// anything but whole, non-negative seconds a tar header can hold.
-pub fn source_date_epoch_from_env() -> Result<Option<i64>, PackError> {
-    match std::env::var_os("SOURCE_DATE_EPOCH") {
-        None => Ok(None),
-        Some(v) => parse_source_date_epoch(&v.to_string_lossy()).map(Some),
-    }
+/// `SOURCE_DATE_EPOCH` as the environment gave it (the CLI reads it): `None` when unset, an
+/// error when set to anything but whole, non-negative seconds a tar header can hold.
+pub fn source_date_epoch(value: Option<&str>) -> Result<Option<i64>, PackError> {
+    value.map(parse_source_date_epoch).transpose()
 }
 
 /// Parse a `SOURCE_DATE_EPOCH` value (reproducible-builds.org: decimal seconds since the epoch).

@@ -400,8 +400,8 @@ impl Help for EngineError {
 
 /// The interpreter the engine would run scripts with and its version, or the error a run
 /// would stop with (python3 missing or too old), so that callers can check before starting.
-pub fn check_python() -> Result<(String, String), EngineError> {
-    let program = shim::python_program();
+pub fn check_python(program: &str) -> Result<(String, String), EngineError> {
+    let program = program.to_string();
     match shim::python_version(&program) {
         Ok(version) => Ok((program, version)),
         Err(ShimFailure::NotFound { program }) => Err(EngineError::PythonMissing { program }),
@@ -454,11 +454,11 @@ pub struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    /// An engine calling `functions`, running scripts with [`shim::python_program`].
+    /// An engine calling `functions`, running scripts with [`shim::DEFAULT_PYTHON`].
     pub fn new(functions: &'a dyn FunctionRuntime) -> Self {
         Engine {
             functions,
-            python: shim::python_program(),
+            python: shim::DEFAULT_PYTHON.to_string(),
         }
     }
 

@@ -493,12 +493,14 @@ pub fn sanitise(text: &str) -> String {
     out.replace("<code>", "<tt>").replace("</code>", "</tt>")
 }
 
+/// The kernel's host name, as Python's `socket.gethostname()` gives it to the integration
+/// (not `$HOSTNAME`, a shell variable most processes never see).
 fn host_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
         .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
+        .find(|s| !s.is_empty())
         .unwrap_or_else(|| "localhost".into())
 }
 

@@ -16,7 +16,7 @@ pub mod ui;
 
 pub use dispatch::Runtime;
 pub use engine::{Context, Engine, FunctionRuntime, Outcome};
-pub use shim::{python_program, SHIM};
+pub use shim::{DEFAULT_PYTHON, SHIM};
 
 /// Inputs of one function call, keyed by input API name (for example `qradar_offense_id`).
 pub type Inputs = serde_json::Map<String, serde_json::Value>;

@@ -2,12 +2,13 @@
 //! where each part came from.
 //!
 //! - ATT&CK: a bundle file, else a TAXII URL, else `$RESPACK_ATTACK_BUNDLE` /
-//!   `$RESPACK_ATTACK_TAXII`, else MITRE's TAXII server; the index cache sits in front of each,
+//!   `$RESPACK_ATTACK_TAXII` (read by the CLI, given here as [`AttackDefaults`]), else MITRE's
+//!   TAXII server; the index cache sits in front of each,
 //!   so an earlier download serves offline.
 //! - QRadar (QRadar Advisor, its CAFM app, QRadar's reference sets): an app.config with the
 //!   integrations' sections, or a scenario played by the emulated QRadar
 //!   ([`crate::server::emulated`]) started in this process.
-//! - `[fn_mitre_integration]` of the same app.config may name `stix_bundle_path` or `taxii_url`
+//! - `[fn_mitre_integration]` of the same app.config (read once, by [`crate::appconfig`]) may name `stix_bundle_path` or `taxii_url`
 //!   (our own keys: the 1.0 integration had none) and `api = v1 | v2`.
 
 use std::path::{Path, PathBuf};
@@ -17,28 +18,43 @@ use super::mitre::Api;
 use super::qradar::config::AppConfig;
 use super::qradar::QradarError;
 use super::Runtime;
+use crate::appconfig;
 use crate::attack::{self, AttackError, CachePolicy, Domain, Index, Source, TaxiiSource};
 use crate::help::Help;
 use crate::server::emulated::scenario::ScenarioError;
 use crate::server::emulated::{EmulatedServer, Scenario};
 
 /// Where ATT&CK comes from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub enum AttackSpec {
     /// A STIX bundle file.
     Bundle(PathBuf),
     /// A TAXII 2.0/2.1 server.
     Taxii(String),
-    /// The environment, then MITRE's TAXII server, through the cache.
-    #[default]
-    Auto,
+    /// What the environment names, else MITRE's TAXII server, through the cache.
+    Auto(AttackDefaults),
+}
+
+impl Default for AttackSpec {
+    fn default() -> Self {
+        AttackSpec::Auto(AttackDefaults::default())
+    }
+}
+
+/// The ATT&CK source the environment names (`RESPACK_ATTACK_BUNDLE`, `RESPACK_ATTACK_TAXII`, read
+/// by the CLI), for when neither the command line nor the app.config names one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttackDefaults {
+    pub bundle: Option<PathBuf>,
+    pub taxii: Option<String>,
 }
 
 /// Where the QRadar functions go.
 #[derive(Debug, Clone)]
 pub enum QradarSpec {
-    /// The `[fn_qradar_advisor]` and `[fn_qradar_integration]` sections of this app.config.
-    Config(PathBuf),
+    /// The `[fn_qradar_advisor]`, `[fn_qradar_integration]` and `[fn_mitre_integration]`
+    /// sections of this app.config.
+    Config(Box<appconfig::AppConfig>),
     /// An emulated QRadar playing this scenario, started for the run; `name` says which.
     Scenario {
         scenario: Box<Scenario>,
@@ -136,13 +152,14 @@ pub fn assemble(spec: &Spec) -> Result<Assembled, SetupError> {
     let mut attack_spec = spec.attack.clone();
     let mut mitre_api = spec.mitre_api;
     let (qradar, emulation) = match &spec.qradar {
-        QradarSpec::Config(path) => {
-            let config = AppConfig::load(path)?;
+        QradarSpec::Config(file) => {
+            let path = file.file();
+            let config = AppConfig::from_config(file)?;
             // Both stories start with a QRadar Advisor function: without its section nothing
             // could run, so say so before anything does.
             config.advisor()?;
-            let mitre = MitreSection::load(path)?;
-            if matches!(attack_spec, AttackSpec::Auto) {
+            let mitre = MitreSection::from_config(file)?;
+            if matches!(attack_spec, AttackSpec::Auto(_)) {
                 if let Some(bundle) = mitre.bundle {
                     attack_spec = AttackSpec::Bundle(bundle);
                 } else if let Some(url) = mitre.taxii {
@@ -207,17 +224,16 @@ pub fn open_attack(
     spec: &AttackSpec,
     cache: &CachePolicy,
 ) -> Result<(Arc<Index>, String, Vec<String>), AttackError> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let (source, named) = match spec {
         AttackSpec::Bundle(path) => (Source::Bundle(path.clone()), true),
         AttackSpec::Taxii(url) => (
             Source::Taxii(TaxiiSource::new(url, Domain::Enterprise)),
             true,
         ),
-        AttackSpec::Auto => match (env("RESPACK_ATTACK_BUNDLE"), env("RESPACK_ATTACK_TAXII")) {
-            (Some(b), _) => (Source::Bundle(b.into()), true),
+        AttackSpec::Auto(defaults) => match (&defaults.bundle, &defaults.taxii) {
+            (Some(b), _) => (Source::Bundle(b.clone()), true),
             (None, Some(url)) => (
-                Source::Taxii(TaxiiSource::new(&url, Domain::Enterprise)),
+                Source::Taxii(TaxiiSource::new(url, Domain::Enterprise)),
                 true,
             ),
             (None, None) => (Source::Taxii(TaxiiSource::mitre(Domain::Enterprise)), false),
@@ -253,43 +269,79 @@ struct MitreSection {
 }
 
 impl MitreSection {
-    fn load(path: &Path) -> Result<MitreSection, SetupError> {
-        let text = std::fs::read_to_string(path).map_err(|source| QradarError::ReadConfig {
-            file: path.to_path_buf(),
-            source,
-        })?;
-        let mut ini = configparser::ini::Ini::new();
-        let map = ini.read(text).map_err(|message| QradarError::ParseConfig {
-            file: path.to_path_buf(),
-            message,
-        })?;
-        let Some(section) = map.get("fn_mitre_integration") else {
+    fn from_config(config: &appconfig::AppConfig) -> Result<MitreSection, SetupError> {
+        let Some(section) = config.section("fn_mitre_integration") else {
             return Ok(MitreSection::default());
         };
-        let get = |k: &str| {
-            section
-                .get(k)
-                .cloned()
-                .flatten()
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let base = path.parent().unwrap_or(Path::new("."));
-        let api = match get("api").as_deref() {
+        let get = |k: &str| section.optional(k).map_err(QradarError::from);
+        let base = config.file().parent().unwrap_or(Path::new("."));
+        let api = match get("api")? {
             None => None,
             Some("v1" | "1" | "1.0") => Some(Api::V1),
             Some("v2" | "2" | "2.x") => Some(Api::V2),
             Some(other) => {
                 return Err(SetupError::MitreApi {
-                    file: path.to_path_buf(),
+                    file: config.file().to_path_buf(),
                     value: other.to_string(),
                 })
             }
         };
         Ok(MitreSection {
-            bundle: get("stix_bundle_path").map(|p| base.join(p)),
-            taxii: get("taxii_url"),
+            bundle: get("stix_bundle_path")?.map(|p| base.join(p)),
+            taxii: get("taxii_url")?.map(String::from),
             api,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mitre(text: &str, vars: &[(&str, &str)]) -> Result<MitreSection, SetupError> {
+        let config = appconfig::AppConfig::parse(
+            Path::new("/etc/res/app.config"),
+            text,
+            &vars.iter().copied().collect(),
+        )
+        .map_err(QradarError::from)?;
+        MitreSection::from_config(&config)
+    }
+
+    /// The `[fn_mitre_integration]` reader took `#` for an inline comment, so
+    /// `/x/enterprise#4.json.gz` was read as `/x/enterprise`.
+    #[test]
+    fn stix_bundle_path_with_a_hash_was_cut_at_the_hash() {
+        let m = mitre(
+            "[fn_mitre_integration]\nstix_bundle_path = /x/enterprise#4.json.gz\napi = v2\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(m.bundle, Some(PathBuf::from("/x/enterprise#4.json.gz")));
+        assert_eq!(m.api, Some(Api::V2));
+    }
+
+    #[test]
+    fn mitre_section_goes_through_the_one_reader() {
+        // Environment values, relative paths from the file's folder, and the reader's errors.
+        let m = mitre(
+            "[fn_mitre_integration]\nstix_bundle_path = ${BUNDLES}/e.json\ntaxii_url = $TAXII\n",
+            &[("BUNDLES", "b"), ("TAXII", "https://t/taxii2/")],
+        )
+        .unwrap();
+        assert_eq!(m.bundle, Some(PathBuf::from("/etc/res/b/e.json")));
+        assert_eq!(m.taxii.as_deref(), Some("https://t/taxii2/"));
+        let e = mitre("[fn_mitre_integration]\napi = v1\nAPI = v2\n", &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/etc/res/app.config:3: [fn_mitre_integration] api is given twice (first on line 2)"
+        );
+        let e = mitre("[fn_mitre_integration]\ntaxii_url = $NOPE\n", &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("taxii_url refers to the environment variable NOPE"),
+            "{e}"
+        );
+        assert!(e.help().unwrap().contains("export NOPE"));
     }
 }

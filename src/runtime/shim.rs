@@ -23,13 +23,9 @@ pub const SHIM: &str = include_str!("../../templates/shim/soar_shim.py");
 /// How long one script may run before it is stopped.
 pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The interpreter to run scripts with.
-pub fn python_program() -> String {
-    std::env::var("RESPACK_PYTHON")
-        .ok()
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or_else(|| "python3".to_string())
-}
+/// The interpreter scripts run with unless the caller names another (the CLI passes
+/// `RESPACK_PYTHON`).
+pub const DEFAULT_PYTHON: &str = "python3";
 
 /// What a script gets: its text and SOAR's objects.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -35,6 +35,7 @@ use super::kinds::Kind;
 use super::state::{json_body, AppState, Caller, ServerInfo};
 use super::store::{now_ms, IncidentId, ItemKind, OrgId, Store};
 use super::{ConfigSection, Extension};
+use crate::appconfig::{self, AppConfigError};
 use crate::attack::CachePolicy;
 use crate::res::{ResFile, WorkflowName};
 use crate::runtime::engine::{Context, Engine, Failure, Outcome};
@@ -218,14 +219,16 @@ pub enum AttackTarget {
     Ready(Arc<crate::attack::Index>),
     Lazy {
         spec: AttackSpec,
+        cache: CachePolicy,
         cell: OnceLock<Result<Arc<crate::attack::Index>, String>>,
     },
 }
 
 impl AttackTarget {
-    pub fn lazy(spec: AttackSpec) -> AttackTarget {
+    pub fn lazy(spec: AttackSpec, cache: CachePolicy) -> AttackTarget {
         AttackTarget::Lazy {
             spec,
+            cache,
             cell: OnceLock::new(),
         }
     }
@@ -233,9 +236,9 @@ impl AttackTarget {
     fn get(&self) -> Result<Arc<crate::attack::Index>, String> {
         match self {
             AttackTarget::Ready(i) => Ok(i.clone()),
-            AttackTarget::Lazy { spec, cell } => cell
+            AttackTarget::Lazy { spec, cache, cell } => cell
                 .get_or_init(|| {
-                    setup::open_attack(spec, &CachePolicy::default_dir())
+                    setup::open_attack(spec, cache)
                         .map(|(index, _, _)| index)
                         .map_err(|e| e.to_string())
                 })
@@ -253,6 +256,8 @@ pub struct Workflows {
     /// The CA file clients of this server trust (the runtime's `verify_cert` for the emulated
     /// QRadar, which is served over this server's HTTPS).
     pub ca_file: PathBuf,
+    /// The interpreter the workflows' scripts run with.
+    pub python: String,
 }
 
 /// What the invocation handler needs: the runtime's parts, resolved against the server address.
@@ -278,11 +283,13 @@ impl Invoker {
 
 impl Workflows {
     /// What `respack serve` mounts: the emulated QRadar playing `scenario` (`builtin` or a
-    /// file), ATT&CK from `bundle` or, on first use, the cache or MITRE's TAXII server.
+    /// file), ATT&CK from `attack` opened through `cache` on first use, scripts run by `python`.
     pub fn for_cli(
         db: &std::path::Path,
         scenario: &str,
-        bundle: Option<PathBuf>,
+        attack: AttackSpec,
+        cache: CachePolicy,
+        python: String,
     ) -> Result<Workflows, setup::SetupError> {
         let (scenario, name) = setup::load_scenario(scenario)?;
         let ca = super::ca_path_for(db);
@@ -292,16 +299,14 @@ impl Workflows {
             std::env::current_dir().map(|d| d.join(&ca)).unwrap_or(ca)
         };
         Ok(Workflows {
-            attack: AttackTarget::lazy(match bundle {
-                Some(b) => AttackSpec::Bundle(b),
-                None => AttackSpec::Auto,
-            }),
+            attack: AttackTarget::lazy(attack, cache),
             mitre_api: Api::V1,
             qradar: QradarTarget::Emulated {
                 state: EmulatedQradar::new(scenario),
                 name,
             },
             ca_file,
+            python,
         })
     }
 
@@ -382,28 +387,40 @@ impl Extension for SharedWorkflows {
     }
 
     fn config_sections(&self, info: &ServerInfo) -> Vec<ConfigSection> {
+        // The text is the emulation's own (`EmulatedQradar::app_config`), which always reads:
+        // the tests below and every `serve --write-config` run read it back.
         self.0
             .emulated_config(info)
-            .map(|text| sections(&text))
+            .and_then(|text| sections(&text).ok())
             .unwrap_or_default()
     }
 }
 
-/// Parse `[name]` / `key = value` lines (the app.config text the emulation writes).
-fn sections(text: &str) -> Vec<ConfigSection> {
-    let mut out: Vec<ConfigSection> = Vec::new();
-    for line in text.lines().map(str::trim) {
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            out.push(ConfigSection {
-                name: name.to_string(),
-                entries: vec![],
-            });
-        } else if let (Some((k, v)), Some(sec)) = (line.split_once('='), out.last_mut()) {
-            sec.entries
-                .push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
-    out
+/// The sections of the app.config text the emulation writes, read by the one app.config reader
+/// ([`crate::appconfig`]) like any other app.config.
+fn sections(text: &str) -> Result<Vec<ConfigSection>, AppConfigError> {
+    let config = appconfig::AppConfig::parse(
+        std::path::Path::new("(emulated QRadar)"),
+        text,
+        &appconfig::Vars::none(),
+    )?;
+    config
+        .sections()
+        .map(|section| {
+            let entries = section
+                .keys()
+                .into_iter()
+                .map(|key| {
+                    let value = section.get(key)?.unwrap_or_default();
+                    Ok((key.to_string(), value.to_string()))
+                })
+                .collect::<Result<_, AppConfigError>>()?;
+            Ok(ConfigSection {
+                name: section.name().to_string(),
+                entries,
+            })
+        })
+        .collect()
 }
 
 /// Everything a run needs, read under the store lock.
@@ -432,7 +449,7 @@ async fn invoke(
     let (prepared, runs) = tokio::task::spawn_blocking(move || {
         // Off the async workers: the first call may read a bundle or download from TAXII.
         let runtime = invoker.runtime();
-        let engine = Engine::new(&runtime);
+        let engine = Engine::new(&runtime).with_python(invoker.workflows.python.clone());
         let runs: Vec<(WorkflowName, Result<Outcome, Failure>)> = prepared
             .workflows
             .iter()
@@ -854,12 +871,34 @@ mod tests {
 
     #[test]
     fn emulated_config_text_splits_into_sections() {
-        let s = sections("[a]\nx = 1\ny=2\n\n[b]\nz = 3\n");
+        let s = sections("[a]\nx = 1\ny=2\n\n[b]\nz = 3\n").unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(
             s[0].entries,
             vec![("x".into(), "1".into()), ("y".into(), "2".into())]
         );
         assert_eq!(s[1].name, "b");
+    }
+
+    #[test]
+    fn emulated_config_is_read_by_the_one_app_config_reader() {
+        // The hand-written parser this replaced took `url: ...` as no entry and a repeated
+        // key silently; the one reader reads `:` as resilient-circuits does and refuses repeats.
+        let s = sections("[a]\nurl: https://h:1/#x\n").unwrap();
+        assert_eq!(s[0].entries, vec![("url".into(), "https://h:1/#x".into())]);
+        let e = sections("[a]\nx = 1\nX = 2\n").unwrap_err();
+        assert!(matches!(e, AppConfigError::DuplicateKey { .. }), "{e}");
+
+        let text = EmulatedQradar::new(crate::server::emulated::Scenario::builtin())
+            .app_config("https://127.0.0.1:1", "/ca.pem");
+        let names: Vec<String> = sections(&text)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert!(
+            names.contains(&"fn_qradar_advisor".to_string()),
+            "{names:?}"
+        );
     }
 }

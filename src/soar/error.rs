@@ -77,16 +77,9 @@ impl fmt::Display for TransportKind {
 /// Errors of the SOAR client and its settings.
 #[derive(Debug, thiserror::Error)]
 pub enum SoarError {
-    #[error("cannot read app.config {}: {message}", file.display())]
-    ConfigRead { file: PathBuf, message: String },
-
-    #[error("{}: [{section}] {key} refers to the environment variable {name}, which is not set", file.display())]
-    ConfigEnv {
-        file: PathBuf,
-        section: String,
-        key: String,
-        name: String,
-    },
+    /// The app.config cannot be read, or a value it names is unset ([`crate::appconfig`]).
+    #[error(transparent)]
+    Config(#[from] crate::appconfig::AppConfigError),
 
     #[error("missing setting `{setting}` for the SOAR connection{}", if *file_read { format!(" (not in {})", file.display()) } else { String::new() })]
     MissingSetting {
@@ -186,12 +179,10 @@ fn env_and_flag(setting: &str) -> (&'static str, Option<&'static str>) {
 impl Help for SoarError {
     fn help(&self) -> Option<String> {
         Some(match self {
-            SoarError::ConfigRead { .. } => {
+            SoarError::Config(crate::appconfig::AppConfigError::Read { .. }) => {
                 "fix the file, or give another one with --config / RESPACK_CONFIG".to_string()
             }
-            SoarError::ConfigEnv { name, .. } => {
-                format!("export {name}, or write the value into the file")
-            }
+            SoarError::Config(e) => return e.help(),
             SoarError::MissingSetting {
                 setting,
                 file,

@@ -1,16 +1,17 @@
 //! Connection settings: what an app.config `[resilient]` section says, overridden by values
 //! given outside the file (environment variables and flags, already merged by the CLI).
 //!
-//! The file is read the way resilient-circuits reads it: keys are case-insensitive, `#` and `;`
-//! start whole-line comments only (a password may contain either), and a value written as
-//! `$NAME` or `${NAME}` is taken from the environment. Every setting remembers nothing about
-//! where it came from except the file's path, which the errors name so the user knows what to
-//! edit.
+//! The file is read by [`crate::appconfig`], the way resilient-circuits reads it: keys are
+//! case-insensitive, `#` and `;` start whole-line comments only (a password may contain either),
+//! and a value written as `$NAME` or `${NAME}` is taken from the environment. Every setting
+//! remembers nothing about where it came from except the file's path, which the errors name so
+//! the user knows what to edit.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::SoarError;
+use crate::appconfig::{AppConfig, Vars};
 
 pub use crate::secret::Secret;
 pub use crate::tls::Verify;
@@ -157,71 +158,58 @@ impl Settings {
     /// Read the app.config (if any) and apply `overrides` on top.
     ///
     /// The file is `overrides.config` when given (it must exist), else
-    /// `~/.resilient/app.config` when it exists. `$NAME`/`${NAME}` values come from the process
-    /// environment.
-    pub fn load(overrides: &Overrides) -> Result<Settings, SoarError> {
-        let env = |name: &str| std::env::var(name).ok();
+    /// `~/.resilient/app.config` (under `home`) when it exists. `vars` serve `$NAME` values.
+    pub fn load(
+        overrides: &Overrides,
+        home: Option<&Path>,
+        vars: &Vars,
+    ) -> Result<Settings, SoarError> {
         let (path, explicit) = match &overrides.config {
             Some(p) => (Some(p.clone()), true),
-            None => (default_config_path(), false),
+            None => (default_config_path(home), false),
         };
-        let file = match path {
-            Some(p) if explicit || p.is_file() => {
-                let text = std::fs::read_to_string(&p).map_err(|e| SoarError::ConfigRead {
-                    file: p.clone(),
-                    message: e.to_string(),
-                })?;
-                Some((p, text))
-            }
+        let conf = match path {
+            Some(p) if explicit || p.is_file() => Some(AppConfig::read(&p, vars)?),
             _ => None,
         };
-        let default_shown = default_config_path().unwrap_or_else(|| "app.config".into());
-        Self::resolve(
-            file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
-            &default_shown,
-            overrides,
-            &env,
-        )
+        let default_shown = default_config_path(home).unwrap_or_else(|| "app.config".into());
+        Self::resolve(conf.as_ref(), &default_shown, overrides, home)
     }
 
-    /// The pure part of [`Settings::load`]: `file` is `(path, text)` of the app.config read,
-    /// `default_file` the path named in "missing setting" errors when no file was read, and
-    /// `env` resolves `$NAME` values.
+    /// The pure part of [`Settings::load`]: `conf` is the app.config read, if one was,
+    /// `default_file` the path named in "missing setting" errors when none was, and `home`
+    /// expands `~/` in `cafile`.
     pub fn resolve(
-        file: Option<(&Path, &str)>,
+        conf: Option<&AppConfig>,
         default_file: &Path,
         overrides: &Overrides,
-        env: &dyn Fn(&str) -> Option<String>,
+        home: Option<&Path>,
     ) -> Result<Settings, SoarError> {
-        let conf = match file {
-            Some((path, text)) => AppConfig::parse(path, text, env)?,
-            None => AppConfig::default(),
-        };
-        let shown_file = conf
-            .path
-            .clone()
-            .unwrap_or_else(|| default_file.to_path_buf());
+        let conf = Resilient(conf);
+        let file = conf.0.map(|c| c.file().to_path_buf());
+        let shown_file = file.clone().unwrap_or_else(|| default_file.to_path_buf());
         let missing = |setting: &'static str| SoarError::MissingSetting {
             setting,
             file: shown_file.clone(),
-            file_read: conf.path.is_some(),
+            file_read: file.is_some(),
         };
         let invalid =
             |setting: &'static str, value: &str, reason: &str| SoarError::InvalidSetting {
                 setting,
                 value: value.to_string(),
                 reason: reason.to_string(),
-                file: conf.path.clone(),
+                file: file.clone(),
             };
 
-        let host =
-            pick(&overrides.host, conf.get("resilient", "host")).ok_or_else(|| missing("host"))?;
+        let host = conf
+            .pick(&overrides.host, "host")?
+            .ok_or_else(|| missing("host"))?;
         let host = normalise_host(&host)
             .map_err(|reason| invalid("host", &without_userinfo(&host), reason))?;
 
         let port = match overrides.port {
             Some(p) => p,
-            None => match conf.get("resilient", "port") {
+            None => match conf.get("resilient", "port")? {
                 Some(text) => text
                     .parse::<u16>()
                     .map_err(|_| invalid("port", &text, "not a port number (1-65535)"))?,
@@ -229,19 +217,19 @@ impl Settings {
             },
         };
 
-        let org = pick(&overrides.org, conf.get("resilient", "org"));
+        let org = conf.pick(&overrides.org, "org")?;
 
-        let key_id = pick(&overrides.api_key_id, conf.get("resilient", "api_key_id"));
+        let key_id = conf.pick(&overrides.api_key_id, "api_key_id")?;
         let key_secret = overrides
             .api_key_secret
             .clone()
-            .or_else(|| conf.get("resilient", "api_key_secret").map(Secret::new))
+            .map_or_else(|| conf.secret("api_key_secret"), |s| Ok(Some(s)))?
             .filter(|s| !s.expose().is_empty());
-        let email = pick(&overrides.email, conf.get("resilient", "email"));
+        let email = conf.pick(&overrides.email, "email")?;
         let password = overrides
             .password
             .clone()
-            .or_else(|| conf.get("resilient", "password").map(Secret::new))
+            .map_or_else(|| conf.secret("password"), |s| Ok(Some(s)))?
             .filter(|s| !s.expose().is_empty());
         // As in IBM's client, a complete API key wins over email/password.
         let auth = match (key_id, key_secret, email, password) {
@@ -253,18 +241,18 @@ impl Settings {
             (None, None, None, _) => return Err(missing("api_key_id")),
         };
 
-        let cafile = pick(&overrides.cafile, conf.get("resilient", "cafile"));
+        let cafile = conf.pick(&overrides.cafile, "cafile")?;
         let verify = match cafile.as_deref() {
             None => Verify::System,
             Some(v) if v.eq_ignore_ascii_case("false") => Verify::Off,
             Some(v) if v.eq_ignore_ascii_case("true") => Verify::System,
-            Some(v) => Verify::CaFile(expand_home(v)),
+            Some(v) => Verify::CaFile(expand_home(v, home)),
         };
 
         let mut timeouts = Timeouts::default();
         let timeout = match overrides.timeout {
             Some(t) => Some(t),
-            None => match conf.get("resilient", "timeout") {
+            None => match conf.get("resilient", "timeout")? {
                 Some(text) => Some(
                     text.parse::<u64>()
                         .map_err(|_| invalid("timeout", &text, "not a whole number of seconds"))?,
@@ -279,9 +267,7 @@ impl Settings {
             timeouts.read = Duration::from_secs(secs);
         }
 
-        let proxy = conf
-            .proxy()
-            .map_err(|(setting, value, reason)| invalid(setting, &value, reason))?;
+        let proxy = conf.proxy()?;
 
         Ok(Settings {
             host,
@@ -292,7 +278,7 @@ impl Settings {
             proxy,
             timeouts,
             retry: RetryPolicy::default(),
-            config_file: conf.path,
+            config_file: file,
         })
     }
 }
@@ -316,18 +302,9 @@ pub struct Overrides {
     pub timeout: Option<u64>,
 }
 
-/// `~/.resilient/app.config`, where resilient-circuits looks by default.
-pub fn default_config_path() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|h| PathBuf::from(h).join(".resilient").join("app.config"))
-}
-
-fn pick(over: &Option<String>, file: Option<String>) -> Option<String> {
-    over.clone()
-        .or(file)
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+/// `~/.resilient/app.config` (`home` being `HOME`), where resilient-circuits looks by default.
+pub fn default_config_path(home: Option<&Path>) -> Option<PathBuf> {
+    home.map(|h| h.join(".resilient").join("app.config"))
 }
 
 /// `value` with any `user:password@` part shown as `***@`: a host written as a URL with
@@ -365,69 +342,55 @@ fn normalise_host(raw: &str) -> Result<String, &'static str> {
     Ok(h.to_string())
 }
 
-fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest),
         _ => PathBuf::from(path),
     }
 }
 
-/// The parsed app.config: sections of lower-cased keys, with `$NAME` values resolved.
-#[derive(Debug, Default)]
-struct AppConfig {
-    path: Option<PathBuf>,
-    sections: std::collections::HashMap<String, std::collections::HashMap<String, Option<String>>>,
-}
+/// The sections of the app.config the connection reads (`[resilient]`, `[integrations]`); no
+/// file reads as empty sections.
+struct Resilient<'a>(Option<&'a AppConfig>);
 
-impl AppConfig {
-    fn parse(
-        path: &Path,
-        text: &str,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<AppConfig, SoarError> {
-        let mut defaults = configparser::ini::IniDefault::default();
-        // Python's configparser only treats whole lines as comments; passwords may hold `#`.
-        defaults.enable_inline_comments = false;
-        let mut ini = configparser::ini::Ini::new_from_defaults(defaults);
-        let mut sections = ini
-            .read(text.to_string())
-            .map_err(|message| SoarError::ConfigRead {
-                file: path.to_path_buf(),
-                message,
-            })?;
-        for (section, keys) in sections.iter_mut() {
-            for (key, value) in keys.iter_mut() {
-                if let Some(v) = value {
-                    *v = substitute_env(v, env).map_err(|name| SoarError::ConfigEnv {
-                        file: path.to_path_buf(),
-                        section: section.clone(),
-                        key: key.clone(),
-                        name,
-                    })?;
-                }
-            }
-        }
-        Ok(AppConfig {
-            path: Some(path.to_path_buf()),
-            sections,
-        })
+impl Resilient<'_> {
+    /// A non-blank value, trimmed; an unset `$NAME` is an error naming it.
+    fn get(&self, section: &str, key: &str) -> Result<Option<String>, SoarError> {
+        let Some(s) = self.0.and_then(|c| c.section(section)) else {
+            return Ok(None);
+        };
+        Ok(s.optional(key)?.map(String::from))
     }
 
-    fn get(&self, section: &str, key: &str) -> Option<String> {
-        self.sections
-            .get(section)?
-            .get(key)?
-            .as_ref()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
+    /// `over` when given, else `[resilient] key`, trimmed; blank is absent. The file's value is
+    /// not read when `over` replaces it, so an unset `$NAME` there does not matter.
+    fn pick(&self, over: &Option<String>, key: &str) -> Result<Option<String>, SoarError> {
+        let value = match over {
+            Some(v) => Some(v.clone()),
+            None => self.get("resilient", key)?,
+        };
+        Ok(value
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()))
+    }
+
+    /// A secret of `[resilient]`.
+    fn secret(&self, key: &str) -> Result<Option<Secret>, SoarError> {
+        Ok(self.get("resilient", key)?.map(Secret::new))
     }
 
     /// `[integrations] https_proxy`/`http_proxy` (a URL, possibly with `user:password@`), else
     /// `[resilient] proxy_host`/`proxy_port`/`proxy_user`/`proxy_password`.
-    #[allow(clippy::type_complexity)]
-    fn proxy(&self) -> Result<Option<Proxy>, (&'static str, String, &'static str)> {
+    fn proxy(&self) -> Result<Option<Proxy>, SoarError> {
+        let invalid =
+            |setting: &'static str, value: String, reason: &str| SoarError::InvalidSetting {
+                setting,
+                value,
+                reason: reason.to_string(),
+                file: self.0.map(|c| c.file().to_path_buf()),
+            };
         for key in ["https_proxy", "http_proxy"] {
-            let Some(url) = self.get("integrations", key) else {
+            let Some(url) = self.get("integrations", key)? else {
                 continue;
             };
             let setting = if key == "https_proxy" {
@@ -446,7 +409,7 @@ impl AppConfig {
             };
             if address.is_empty() || !address.contains(':') {
                 // Never echo the URL back: it may hold a password.
-                return Err((
+                return Err(invalid(
                     setting,
                     "(hidden)".into(),
                     "expected http://[user:password@]host:port",
@@ -465,7 +428,7 @@ impl AppConfig {
                 password,
             }));
         }
-        let Some(host) = self.get("resilient", "proxy_host") else {
+        let Some(host) = self.get("resilient", "proxy_host")? else {
             return Ok(None);
         };
         let host = host
@@ -474,16 +437,16 @@ impl AppConfig {
             .unwrap_or(&host)
             .trim_end_matches('/')
             .to_string();
-        let port = match self.get("resilient", "proxy_port") {
+        let port = match self.get("resilient", "proxy_port")? {
             Some(p) => p
                 .parse::<u16>()
-                .map_err(|_| ("proxy_port", p.clone(), "not a port number (1-65535)"))?,
+                .map_err(|_| invalid("proxy_port", p.clone(), "not a port number (1-65535)"))?,
             None => 8080,
         };
         Ok(Some(Proxy {
             address: format!("{host}:{port}"),
-            user: self.get("resilient", "proxy_user"),
-            password: self.get("resilient", "proxy_password").map(Secret::new),
+            user: self.get("resilient", "proxy_user")?,
+            password: self.get("resilient", "proxy_password")?.map(Secret::new),
         }))
     }
 }
@@ -494,69 +457,22 @@ fn decode(s: &str) -> String {
         .into_owned()
 }
 
-/// Replace `$NAME` and `${NAME}` with the environment's value, as resilient-circuits does for
-/// secrets kept out of the file. `$$` is a literal `$`. An unset variable is an error naming
-/// it, because silently sending an empty secret gives a confusing 401 later.
-fn substitute_env(value: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    if !value.contains('$') {
-        return Ok(value.to_string());
-    }
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-            continue;
-        }
-        let (name, tail) = if let Some(braced) = after.strip_prefix('{') {
-            match braced.find('}') {
-                Some(end) => (&braced[..end], &braced[end + 1..]),
-                None => {
-                    out.push('$');
-                    rest = after;
-                    continue;
-                }
-            }
-        } else {
-            let end = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
-            (&after[..end], &after[end..])
-        };
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            // Not a variable reference (a `$` inside a password, say): keep it as written.
-            out.push('$');
-            rest = after;
-            continue;
-        }
-        match env(name) {
-            Some(v) => out.push_str(&v),
-            None => return Err(name.to_string()),
-        }
-        rest = tail;
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn env_none(_: &str) -> Option<String> {
-        None
+    fn resolve_with(text: &str, o: &Overrides, vars: &Vars) -> Result<Settings, SoarError> {
+        let conf = AppConfig::parse(Path::new("/cfg/app.config"), text, vars)?;
+        Settings::resolve(
+            Some(&conf),
+            Path::new("/home/u/.resilient/app.config"),
+            o,
+            Some(Path::new("/home/u")),
+        )
     }
 
     fn resolve(text: &str, o: &Overrides) -> Result<Settings, SoarError> {
-        Settings::resolve(
-            Some((Path::new("/cfg/app.config"), text)),
-            Path::new("/home/u/.resilient/app.config"),
-            o,
-            &env_none,
-        )
+        resolve_with(text, o, &Vars::none())
     }
 
     const FILE: &str = "[resilient]\nhost = soar.example.com\nport = 8443\norg = Test Org\n\
@@ -655,7 +571,7 @@ mod tests {
             None,
             Path::new("/home/u/.resilient/app.config"),
             &Overrides::default(),
-            &env_none,
+            None,
         )
         .unwrap_err();
         let help = crate::help::Help::help(&e).unwrap();
@@ -715,19 +631,13 @@ mod tests {
 
     #[test]
     fn environment_values_are_substituted() {
-        let env = |n: &str| match n {
-            "SOAR_SECRET" => Some("from-env".to_string()),
-            "SOAR_HOST" => Some("envhost".to_string()),
-            _ => None,
-        };
-        let s = Settings::resolve(
-            Some((
-                Path::new("/a"),
-                "[resilient]\nhost=${SOAR_HOST}\napi_key_id=i\napi_key_secret=$SOAR_SECRET\n",
-            )),
-            Path::new("/d"),
+        let vars: Vars = [("SOAR_SECRET", "from-env"), ("SOAR_HOST", "envhost")]
+            .into_iter()
+            .collect();
+        let s = resolve_with(
+            "[resilient]\nhost=${SOAR_HOST}\napi_key_id=i\napi_key_secret=$SOAR_SECRET\n",
             &Overrides::default(),
-            &env,
+            &vars,
         )
         .unwrap();
         assert_eq!(s.host, "envhost");
@@ -738,26 +648,77 @@ mod tests {
                 secret: Secret::new("from-env")
             }
         );
-        let e = Settings::resolve(
-            Some((
-                Path::new("/a"),
-                "[resilient]\nhost=h\napi_key_secret=$NOPE\n",
-            )),
-            Path::new("/d"),
+        let e = resolve_with(
+            "[resilient]\nhost=h\napi_key_secret=$NOPE\n",
             &Overrides::default(),
-            &env,
+            &vars,
         )
         .unwrap_err();
-        assert!(e.to_string().contains("NOPE"), "{e}");
-        assert!(e.to_string().contains("api_key_secret"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "/cfg/app.config:3: [resilient] api_key_secret refers to the environment variable NOPE, which is not set"
+        );
+        assert_eq!(
+            crate::help::Help::help(&e).unwrap(),
+            "export NOPE, or write the value into the file"
+        );
+    }
+
+    /// The old reader took the `$word` of `pa$word` for a variable and refused the file;
+    /// resilient-circuits substitutes only a whole `$NAME` value or `${NAME}`.
+    #[test]
+    fn a_dollar_inside_a_password_was_taken_for_a_variable() {
+        let s = resolve(
+            "[resilient]\nhost=h\nemail=a@b.c\npassword=pa$word$$x\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.auth,
+            Auth::Password {
+                email: "a@b.c".into(),
+                password: Secret::new("pa$word$$x")
+            }
+        );
     }
 
     #[test]
-    fn substitution_keeps_literal_dollars() {
-        assert_eq!(substitute_env("a$$b", &env_none).unwrap(), "a$b");
-        assert_eq!(substitute_env("pa$", &env_none).unwrap(), "pa$");
-        assert_eq!(substitute_env("x${", &env_none).unwrap(), "x${");
-        assert_eq!(substitute_env("p$-1", &env_none).unwrap(), "p$-1");
+    fn a_repeated_key_is_refused_with_both_lines() {
+        let e = resolve(
+            "[resilient]\nhost=a\napi_key_id=i\napi_key_secret=s\nHOST=b\n",
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/cfg/app.config:5: [resilient] host is given twice (first on line 2)"
+        );
+    }
+
+    #[test]
+    fn an_overridden_value_is_not_read_so_its_variable_need_not_be_set() {
+        let o = Overrides {
+            api_key_secret: Some(Secret::new("flag")),
+            ..Default::default()
+        };
+        let s = resolve(
+            "[resilient]\nhost=h\napi_key_id=i\napi_key_secret=$UNSET\n",
+            &o,
+        )
+        .unwrap();
+        assert!(matches!(s.auth, Auth::ApiKey { ref secret, .. } if secret.expose() == "flag"));
+    }
+
+    /// `[Resilient]` is not `[resilient]` to resilient-circuits (section names keep their case);
+    /// the old reader folded it and connected where resilient-circuits would not.
+    #[test]
+    fn section_names_keep_their_case() {
+        let e = resolve(
+            "[Resilient]\nhost=h\napi_key_id=i\napi_key_secret=s\n",
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("host"), "{e}");
     }
 
     #[test]

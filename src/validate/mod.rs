@@ -295,12 +295,12 @@ pub struct Options {
 }
 
 impl Options {
-    /// Options for files named on the command line: python3 from `RESPACK_PYTHON` or `PATH`,
-    /// the cache from `RESPACK_CACHE_DIR`, `XDG_CACHE_HOME` or `~/.cache`.
-    pub fn from_env() -> Self {
+    /// Options for files named on the command line, with the python3 syntax check `python`
+    /// (the CLI builds it from `RESPACK_PYTHON`, `PATH` and the cache folder).
+    pub fn with_python(python: pysyntax::Checker) -> Self {
         Options {
             builtin: false,
-            python: Some(pysyntax::Checker::from_env()),
+            python: Some(python),
             free_memory: true,
         }
     }

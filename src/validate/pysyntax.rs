@@ -13,7 +13,7 @@
 //! `--version` output, because asking for the version would start the very process the cache
 //! saves; upgrading Python changes the file and so the key. A cache that cannot be written is
 //! simply not used. The interpreter is `$RESPACK_PYTHON` (a path, or a name looked up on
-//! `PATH`), else `python3` on `PATH`.
+//! `PATH`), else `python3` on `PATH`; the CLI reads those variables and passes their values.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -74,29 +74,27 @@ impl std::fmt::Display for Skipped {
 /// Which interpreter, and where verdicts are cached.
 #[derive(Debug, Clone)]
 pub struct Checker {
-    /// What to run: a path, or a name looked up on `PATH`.
+    /// What to run: a path, or a name looked up on `search_path`.
     pub python: String,
     /// `None`: no cache.
     pub cache_dir: Option<PathBuf>,
+    /// The `PATH` the CLI read, where a bare `python` name is looked up.
+    pub search_path: Option<std::ffi::OsString>,
 }
 
 impl Checker {
-    /// `RESPACK_PYTHON` or `python3`; `RESPACK_CACHE_DIR`, `XDG_CACHE_HOME` or `~/.cache`.
-    pub fn from_env() -> Self {
-        let python = std::env::var("RESPACK_PYTHON")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "python3".into());
-        let nonempty = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        let cache_dir = nonempty("RESPACK_CACHE_DIR")
-            .or_else(|| nonempty("XDG_CACHE_HOME").map(|d| d.join("respack")))
-            .or_else(|| nonempty("HOME").map(|d| d.join(".cache").join("respack")))
-            .map(|d| d.join("pysyntax"));
-        Checker { python, cache_dir }
+    /// `python` (`RESPACK_PYTHON` or `python3`) looked up on `search_path` (`PATH`), verdicts
+    /// cached in `cache_dir/pysyntax` (`cache_dir` being respack's cache folder).
+    pub fn new(
+        python: String,
+        cache_dir: Option<PathBuf>,
+        search_path: Option<std::ffi::OsString>,
+    ) -> Self {
+        Checker {
+            python,
+            cache_dir: cache_dir.map(|d| d.join("pysyntax")),
+            search_path,
+        }
     }
 
     /// Start checking `scripts`: cached verdicts are read now, the rest go to one `python3`
@@ -112,7 +110,7 @@ impl Checker {
         if scripts.is_empty() {
             return pending;
         }
-        let Some(python) = resolve(&self.python) else {
+        let Some(python) = resolve(&self.python, self.search_path.as_deref()) else {
             pending.skipped = Some(Skipped::NoPython {
                 looked_for: self.python.clone(),
             });
@@ -248,13 +246,12 @@ impl Pending {
 }
 
 /// A path as given, or the first executable of that name on `PATH`.
-fn resolve(python: &str) -> Option<PathBuf> {
+fn resolve(python: &str, search_path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
     let p = Path::new(python);
     if p.components().count() > 1 {
         return is_executable(p).then(|| p.to_path_buf());
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+    std::env::split_paths(search_path?)
         .map(|dir| dir.join(python))
         .find(|c| is_executable(c))
 }
@@ -338,15 +335,21 @@ fn write_cache(dir: &Path, key: &str, verdict: &Verdict) {
 mod tests {
     use super::*;
 
+    /// Test-only: the `PATH` of the test process, where python3 is looked up.
+    fn test_path() -> Option<std::ffi::OsString> {
+        std::env::var_os("PATH")
+    }
+
     fn checker(cache: &Path) -> Checker {
         Checker {
             python: "python3".into(),
             cache_dir: Some(cache.to_path_buf()),
+            search_path: test_path(),
         }
     }
 
     fn have_python() -> bool {
-        resolve("python3").is_some()
+        resolve("python3", test_path().as_deref()).is_some()
     }
 
     #[test]
@@ -401,6 +404,7 @@ mod tests {
         let c = Checker {
             python: "/nonexistent/python3".into(),
             cache_dir: None,
+            search_path: None,
         };
         assert_eq!(
             c.start(&["x = 1"]).finish(),

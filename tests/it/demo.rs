@@ -100,6 +100,7 @@ fn org() -> Org {
             name: "readme".into(),
         },
         ca_file: server::ca_path_for(&db),
+        python: "python3".into(),
     };
     let mut opts = server::Options::new(&db);
     opts.seed_integrations = true;

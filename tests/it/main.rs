@@ -7,6 +7,7 @@
 
 mod util;
 
+mod appconfig;
 mod attack;
 mod bpmn;
 mod build;

@@ -87,11 +87,15 @@ impl Org {
 
     /// A client with quick retries, on the server or on a proxy in front of it.
     fn client_at(&self, port: u16) -> Client {
-        let mut s = Settings::load(&Overrides {
-            config: Some(self.config()),
-            port: Some(port),
-            ..Overrides::default()
-        })
+        let mut s = Settings::load(
+            &Overrides {
+                config: Some(self.config()),
+                port: Some(port),
+                ..Overrides::default()
+            },
+            None,
+            &respack::appconfig::Vars::none(),
+        )
         .unwrap();
         s.retry = RetryPolicy {
             max_retries: 1,

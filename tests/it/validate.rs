@@ -129,6 +129,7 @@ fn options(cache: &Path) -> Options {
         python: Some(Checker {
             python: "python3".into(),
             cache_dir: Some(cache.to_path_buf()),
+            search_path: std::env::var_os("PATH"),
         }),
         free_memory: true,
     }
@@ -537,6 +538,7 @@ fn without_python3_the_syntax_check_is_skipped_with_a_warning() {
         python: Some(Checker {
             python: "/nonexistent/python3".into(),
             cache_dir: None,
+            search_path: None,
         }),
         free_memory: true,
     };

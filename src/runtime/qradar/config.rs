@@ -17,18 +17,14 @@
 //! `offense_analysis_timeout` and `offense_analysis_period` also accept decimals (the
 //! integration reads whole seconds), so tests can poll fast.
 //!
-//! The file is parsed like Python's configparser as resilient-circuits uses it: section names are
-//! case-sensitive, keys are not, `=` or `:` separate, no inline comments, indented lines continue
-//! a value.
+//! The file is read by [`crate::appconfig`], with resilient-circuits' rules.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use configparser::ini::{Ini, IniDefault};
-
 use super::error::QradarError;
+use crate::appconfig::{self, Section, Vars};
 
 /// Section of QRadar Advisor's settings.
 pub const ADVISOR_SECTION: &str = "fn_qradar_advisor";
@@ -159,55 +155,40 @@ pub struct AppConfig {
 }
 
 impl AppConfig {
-    /// Read `path` (an app.config as resilient-circuits reads it).
-    pub fn load(path: &Path) -> Result<AppConfig, QradarError> {
-        let text = std::fs::read_to_string(path).map_err(|source| QradarError::ReadConfig {
-            file: path.to_path_buf(),
-            source,
-        })?;
-        AppConfig::parse(&text, path)
+    /// Read `path` (an app.config as resilient-circuits reads it); `vars` serve `$NAME` values.
+    pub fn load(path: &Path, vars: &Vars) -> Result<AppConfig, QradarError> {
+        AppConfig::from_config(&appconfig::AppConfig::read(path, vars)?)
     }
 
-    /// Parse app.config text; `file` names it in errors and anchors relative CA paths.
+    /// Parse app.config text that names no environment variable (the emulation's, a test's);
+    /// `file` names it in errors and anchors relative CA paths.
     pub fn parse(text: &str, file: &Path) -> Result<AppConfig, QradarError> {
-        let mut defaults = IniDefault::default();
-        defaults.case_sensitive = true;
-        defaults.enable_inline_comments = false;
-        defaults.multiline = true;
-        defaults.default_section = "DEFAULT".into();
-        let mut ini = Ini::new_from_defaults(defaults);
-        let map = ini
-            .read(text.to_string())
-            .map_err(|message| QradarError::ParseConfig {
-                file: file.to_path_buf(),
-                message,
-            })?;
-        let section = |name: &str| -> Option<Section> {
-            map.get(name).map(|keys| Section {
-                file: file.to_path_buf(),
-                name: name.to_string(),
-                keys: keys
-                    .iter()
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.clone().unwrap_or_default()))
-                    .collect(),
+        AppConfig::from_config(&appconfig::AppConfig::parse(file, text, &Vars::none())?)
+    }
+
+    /// The QRadar sections of an app.config already read.
+    pub fn from_config(config: &appconfig::AppConfig) -> Result<AppConfig, QradarError> {
+        let file = config.file();
+        let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let integrations = config.section("integrations");
+        let proxy = |key: &str| -> Result<Option<String>, QradarError> {
+            Ok(match &integrations {
+                Some(s) => s.optional(key)?.map(String::from),
+                None => None,
             })
         };
-        let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let integrations = section("integrations");
         let proxies = Proxies {
-            http: integrations
-                .as_ref()
-                .and_then(|s| s.optional("http_proxy").map(String::from)),
-            https: integrations
-                .as_ref()
-                .and_then(|s| s.optional("https_proxy").map(String::from)),
+            http: proxy("http_proxy")?,
+            https: proxy("https_proxy")?,
         };
         Ok(AppConfig {
             file: file.to_path_buf(),
-            advisor: section(ADVISOR_SECTION)
+            advisor: config
+                .section(ADVISOR_SECTION)
                 .map(|s| AdvisorConfig::from_section(&s, &base, &proxies))
                 .transpose()?,
-            qradar: section(QRADAR_SECTION)
+            qradar: config
+                .section(QRADAR_SECTION)
                 .map(|s| QradarConfig::from_section(&s, &base, &proxies))
                 .transpose()?,
         })
@@ -250,55 +231,16 @@ impl Proxies {
     }
 }
 
-/// One section's keys, lower-cased as Python's configparser does.
-struct Section {
-    file: PathBuf,
-    name: String,
-    keys: HashMap<String, String>,
-}
-
-impl Section {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.keys.get(key).map(|v| v.trim())
-    }
-
-    /// A key that must have a non-empty value.
-    fn required(&self, key: &str) -> Result<&str, QradarError> {
-        match self.get(key) {
-            Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(QradarError::MissingKey {
-                file: self.file.clone(),
-                section: self.name.clone(),
-                key: key.into(),
-            }),
-        }
-    }
-
-    fn optional(&self, key: &str) -> Option<&str> {
-        self.get(key).filter(|v| !v.is_empty())
-    }
-
-    fn bad(&self, key: &str, value: &str, reason: &str) -> QradarError {
-        QradarError::BadValue {
-            file: self.file.clone(),
-            section: self.name.clone(),
-            key: key.into(),
-            value: value.into(),
-            reason: reason.into(),
-        }
-    }
-
-    /// Seconds, whole or decimal, not negative.
-    fn seconds(&self, key: &str, default: Duration) -> Result<Duration, QradarError> {
-        match self.optional(key) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64)
-                .ok_or_else(|| self.bad(key, v, "expected a number of seconds")),
-        }
+/// Seconds, whole or decimal, not negative.
+fn seconds(s: &Section<'_>, key: &str, default: Duration) -> Result<Duration, QradarError> {
+    match s.optional(key)? {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|secs| secs.is_finite() && *secs >= 0.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| s.bad(key, v, "expected a number of seconds").into()),
     }
 }
 
@@ -315,16 +257,16 @@ fn with_scheme(host: &str) -> String {
 
 impl AdvisorConfig {
     fn from_section(
-        s: &Section,
+        s: &Section<'_>,
         base: &Path,
         proxies: &Proxies,
     ) -> Result<AdvisorConfig, QradarError> {
-        let timeout = s.seconds("offense_analysis_timeout", Duration::from_secs(1200))?;
+        let timeout = seconds(s, "offense_analysis_timeout", Duration::from_secs(1200))?;
         let polling = Polling {
             timeout: (!timeout.is_zero()).then_some(timeout),
-            period: s.seconds("offense_analysis_period", Duration::from_secs(5))?,
+            period: seconds(s, "offense_analysis_period", Duration::from_secs(5))?,
         };
-        let api_prefix = match s.optional("api_prefix") {
+        let api_prefix = match s.optional("api_prefix")? {
             None => ApiPrefix::default(),
             Some(v) => ApiPrefix::parse(v).ok_or_else(|| {
                 s.bad(
@@ -340,26 +282,26 @@ impl AdvisorConfig {
             host,
             advisor_app_id: AppId(s.required("qradar_advisor_app_id")?.into()),
             advisor_token: Secret::new(s.required("qradar_advisor_token")?),
-            cafm_app_id: s.optional("qradar_cafm_app_id").map(|v| AppId(v.into())),
-            cafm_token: s.optional("qradar_cafm_token").map(Secret::new),
-            verify: Verify::parse(s.get("verify_cert"), false, base),
+            cafm_app_id: s.optional("qradar_cafm_app_id")?.map(|v| AppId(v.into())),
+            cafm_token: s.optional("qradar_cafm_token")?.map(Secret::new),
+            verify: Verify::parse(s.get("verify_cert")?, false, base),
             polling,
             api_prefix,
-            http_timeout: s.seconds("http_timeout", DEFAULT_HTTP_TIMEOUT)?,
+            http_timeout: seconds(s, "http_timeout", DEFAULT_HTTP_TIMEOUT)?,
         })
     }
 }
 
 impl QradarConfig {
     fn from_section(
-        s: &Section,
+        s: &Section<'_>,
         base: &Path,
         proxies: &Proxies,
     ) -> Result<QradarConfig, QradarError> {
         let auth = match (
-            s.optional("username"),
-            s.optional("qradarpassword"),
-            s.optional("qradartoken"),
+            s.optional("username")?,
+            s.optional("qradarpassword")?,
+            s.optional("qradartoken")?,
         ) {
             (Some(user), Some(password), _) => QradarAuth::Basic {
                 username: user.into(),
@@ -367,11 +309,9 @@ impl QradarConfig {
             },
             (_, _, Some(token)) => QradarAuth::Token(Secret::new(token)),
             _ => {
-                return Err(QradarError::MissingKey {
-                    file: s.file.clone(),
-                    section: s.name.clone(),
-                    key: "qradartoken (or username and qradarpassword)".into(),
-                })
+                return Err(s
+                    .missing("qradartoken (or username and qradarpassword)")
+                    .into())
             }
         };
         let host = with_scheme(s.required("host")?);
@@ -379,8 +319,8 @@ impl QradarConfig {
             proxy: proxies.for_host(&host),
             host,
             auth,
-            verify: Verify::parse(s.get("verify_cert"), true, base),
-            http_timeout: s.seconds("http_timeout", DEFAULT_HTTP_TIMEOUT)?,
+            verify: Verify::parse(s.get("verify_cert")?, true, base),
+            http_timeout: seconds(s, "http_timeout", DEFAULT_HTTP_TIMEOUT)?,
         })
     }
 }
@@ -480,5 +420,35 @@ mod tests {
         let cfg = parse(FULL).unwrap();
         let shown = format!("{cfg:?}");
         assert!(!shown.contains("tok#1") && !shown.contains("pw"), "{shown}");
+    }
+
+    #[test]
+    fn qradar_sections_go_through_the_one_reader() {
+        // A BOM, a token from the environment, CRLF lines: read as resilient-circuits reads them.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.config");
+        std::fs::write(
+            &path,
+            "\u{feff}[fn_qradar_advisor]\r\nqradar_host = h\r\nqradar_advisor_token = $QRA_TOKEN\r\nqradar_advisor_app_id = 7\r\n",
+        )
+        .unwrap();
+        let vars: Vars = [("QRA_TOKEN", "from-env#1")].into_iter().collect();
+        let cfg = AppConfig::load(&path, &vars).unwrap();
+        assert_eq!(cfg.advisor().unwrap().advisor_token.expose(), "from-env#1");
+
+        let e = AppConfig::load(&path, &Vars::none())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("app.config:3: [fn_qradar_advisor] qradar_advisor_token refers to the environment variable QRA_TOKEN, which is not set"),
+            "{e}"
+        );
+        let e = parse("[fn_qradar_integration]\nhost = a\nqradartoken = t\nHost = b\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "/etc/res/app.config:4: [fn_qradar_integration] host is given twice (first on line 2)"
+        );
     }
 }

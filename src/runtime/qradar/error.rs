@@ -14,13 +14,9 @@ use crate::help::Help;
 /// Everything that can go wrong between an app.config and a QRadar / QRadar Advisor answer.
 #[derive(Debug, thiserror::Error)]
 pub enum QradarError {
-    #[error("cannot read {}: {source}", file.display())]
-    ReadConfig {
-        file: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: not an app.config file: {message}", file.display())]
-    ParseConfig { file: PathBuf, message: String },
+    /// The app.config itself, or a key the QRadar sections need (see [`crate::appconfig`]).
+    #[error(transparent)]
+    Config(#[from] crate::appconfig::AppConfigError),
     #[error("{}: section [{section}] is missing", file.display())]
     MissingSection { file: PathBuf, section: String },
     #[error("{}: [{section}] {key} is required", file.display())]
@@ -28,14 +24,6 @@ pub enum QradarError {
         file: PathBuf,
         section: String,
         key: String,
-    },
-    #[error("{}: [{section}] {key} = {value:?}: {reason}", file.display())]
-    BadValue {
-        file: PathBuf,
-        section: String,
-        key: String,
-        value: String,
-        reason: String,
     },
     #[error("verify_cert: cannot use {} as a CA file: {reason}", path.display())]
     CaFile { path: PathBuf, reason: String },
@@ -105,10 +93,8 @@ impl Help for QradarError {
     fn help(&self) -> Option<String> {
         use QradarError::*;
         Some(match self {
-            ReadConfig { .. } | ParseConfig { .. } => {
-                "pass the app.config the integrations use (resilient-circuits' ~/.resilient/app.config)".into()
-            }
-            MissingSection { section, .. } | MissingKey { section, .. } | BadValue { section, .. } => {
+            Config(e) => return e.help(),
+            MissingSection { section, .. } | MissingKey { section, .. } => {
                 format!("fix the [{section}] section of app.config (keys as the integration documents them)")
             }
             CaFile { .. } => {
