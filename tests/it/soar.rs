@@ -171,6 +171,7 @@ impl Mock {
             .await
             .unwrap();
             axum_server::from_tcp_rustls(listener, config)
+                .unwrap()
                 .serve(app.into_make_service())
                 .await
                 .unwrap();
