@@ -200,3 +200,22 @@ fn proxy_urls_keep_their_credentials_apart() {
     );
     assert!(Proxy::parse("http://").is_err());
 }
+
+/// `reqwest::blocking` panics when created, used or dropped on an async task; `respack serve`
+/// runs workflows that make HTTP calls, so the client must work (and drop) there too.
+#[test]
+fn the_client_works_and_drops_inside_an_async_task() {
+    let (base, seen) = serve(vec![(200, vec![])]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async move {
+        let (client, _) = client(policy());
+        let status = client.send(&Request::get(base)).unwrap().status;
+        drop(client);
+        status
+    });
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
