@@ -24,6 +24,7 @@ pub mod attack;
 pub mod cli;
 pub mod demo;
 pub mod help;
+pub mod http;
 pub mod ops;
 pub mod pack;
 pub mod package;

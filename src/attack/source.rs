@@ -44,7 +44,7 @@ impl TaxiiSource {
         let mut options = taxii::Options::default();
         if let Some((u, p)) = creds {
             options.user = Some(u);
-            options.password = Some(p);
+            options.password = Some(crate::secret::Secret::new(p));
         }
         TaxiiSource {
             url,
@@ -206,7 +206,7 @@ fn open_taxii(t: &TaxiiSource, policy: &CachePolicy) -> Result<Opened, AttackErr
 
 /// Download one collection and index it (no cache involved).
 pub fn download(t: &TaxiiSource) -> Result<Index, AttackError> {
-    let client = taxii::Client::new(t.options.clone());
+    let client = taxii::Client::new(t.options.clone())?;
     let root = client.api_root(&t.url)?;
     let collection = client.pick_collection(&root, t.domain, t.collection.as_deref())?;
     let mut builder = Builder::new(Some(t.domain));

@@ -16,9 +16,9 @@
 //!   A server that refuses the RFC 7233 form is asked again with the spec's `items A-B`.
 //! * `Accept` is exact: MITRE's server answers anything but `application/taxii+json;version=2.1`
 //!   with 400, and no `Accept` with 406.
-//! * 429 (and 503) are retried after `Retry-After` or an exponential backoff.
+//! * 429 and 5xx are retried after `Retry-After` or an exponential backoff: every request is a
+//!   GET, so [`crate::http`]'s one policy applies to all of them.
 
-use std::io::Read;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -26,6 +26,8 @@ use serde::Deserialize;
 use super::index::{Builder, Domain};
 use super::stix;
 use super::AttackError;
+use crate::http::{self, RetryPolicy, StatusCode, Url};
+use crate::secret::Secret;
 
 /// `Accept` for every TAXII 2.1 request, exactly as MITRE's server requires it.
 pub const ACCEPT_TAXII_21: &str = "application/taxii+json;version=2.1";
@@ -40,6 +42,16 @@ pub const MITRE_TAXII_URL: &str = "https://attack-taxii.mitre.org/taxii2/";
 /// Largest response body accepted (the whole enterprise collection is about 50 MB).
 const MAX_BODY: u64 = 1 << 30;
 
+/// The retry policy for MITRE's server, which allows 50 requests per 10 minutes: up to five
+/// retries, from 2 s, each wait at most 2 minutes.
+pub fn default_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 5,
+        initial_backoff: Duration::from_secs(2),
+        max_backoff: Duration::from_secs(120),
+    }
+}
+
 /// The protocol version an API root speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -47,38 +59,30 @@ pub enum Version {
     V21,
 }
 
-/// How long to wait before retrying a rate-limited request.
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    /// First wait when the server gives no `Retry-After`; doubled each retry.
-    pub base: Duration,
-    /// Longest single wait, whatever `Retry-After` says.
-    pub max: Duration,
-    /// Retries before giving up.
-    pub retries: u32,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            base: Duration::from_secs(2),
-            max: Duration::from_secs(120),
-            retries: 5,
-        }
-    }
-}
-
 /// Client settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// HTTP basic credentials (medallion requires them).
     pub user: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// Objects per request; `None` lets the server decide (one request on MITRE's server).
     pub page_size: Option<usize>,
-    pub backoff: Backoff,
+    /// How rate-limited (429) and failing (5xx) requests are retried.
+    pub retry: RetryPolicy,
     /// Show a progress line on stderr (only ever set when stderr is a terminal).
     pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            user: None,
+            password: None,
+            page_size: None,
+            retry: default_retry(),
+            progress: false,
+        }
+    }
 }
 
 /// An API root, with the version it speaks.
@@ -107,17 +111,19 @@ fn yes() -> bool {
 
 /// A TAXII client bound to one server.
 pub struct Client {
-    agent: ureq::Agent,
+    http: http::Client,
     options: Options,
 }
 
 /// A response body with the headers the client looks at.
 struct Reply {
-    status: u16,
+    status: StatusCode,
     content_type: String,
     content_range: Option<String>,
     date_added_last: Option<String>,
     body: Vec<u8>,
+    /// Requests sent for this answer (retries included).
+    attempts: u32,
 }
 
 /// MITRE's collection ids (2.1 first, then the retired 2.0 server's).
@@ -139,19 +145,24 @@ fn mitre_collection_ids(domain: Domain) -> [&'static str; 2] {
 }
 
 impl Client {
-    pub fn new(options: Options) -> Client {
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(15))
-            .timeout_read(Duration::from_secs(300))
-            .user_agent(concat!("respack/", env!("CARGO_PKG_VERSION")))
-            .build();
-        Client { agent, options }
+    pub fn new(options: Options) -> Result<Client, AttackError> {
+        let mut config = http::Config::new(crate::tls::Verify::System);
+        config.connect_timeout = Duration::from_secs(15);
+        config.read_timeout = Some(Duration::from_secs(300));
+        config.retry = options.retry;
+        config.follow_redirects = true;
+        config.max_body = MAX_BODY;
+        let http = http::Client::new(config).map_err(|e| AttackError::Taxii {
+            url: String::new(),
+            reason: e.to_string(),
+        })?;
+        Ok(Client { http, options })
     }
 
     /// The API root behind `url`, which may be a discovery endpoint or an API root.
     pub fn api_root(&self, url: &str) -> Result<ApiRoot, AttackError> {
         let url = with_slash(url);
-        let (reply, version) = self.get_any_version(&url)?;
+        let (reply, version) = self.get_any_version(&join(&url, "")?)?;
         let doc: serde_json::Value = json(&url, &reply.body)?;
         if let Some(roots) = doc.get("api_roots") {
             let chosen = doc
@@ -160,8 +171,8 @@ impl Client {
                 .filter(|d| !d.is_empty())
                 .or_else(|| roots.get(0).and_then(|r| r.as_str()))
                 .ok_or_else(|| taxii_err(&url, "discovery lists no API root"))?;
-            let root = with_slash(&resolve(&url, chosen));
-            let (reply, root_version) = self.get_any_version(&root)?;
+            let root = with_slash(resolve(&url, chosen)?.as_str());
+            let (reply, root_version) = self.get_any_version(&join(&root, "")?)?;
             let info: serde_json::Value = json(&root, &reply.body)?;
             return Ok(ApiRoot {
                 version: version_of(&info).unwrap_or(root_version),
@@ -182,14 +193,14 @@ impl Client {
 
     /// The collections of an API root.
     pub fn collections(&self, root: &ApiRoot) -> Result<Vec<Collection>, AttackError> {
-        let url = format!("{}collections/", root.url);
-        let reply = self.get(&url, accept_resource(root.version), None)?;
+        let url = join(&root.url, "collections/")?;
+        let reply = self.get_ok(&url, accept_resource(root.version), None)?;
         #[derive(Deserialize)]
         struct List {
             #[serde(default)]
             collections: Vec<Collection>,
         }
-        let list: List = json(&url, &reply.body)?;
+        let list: List = json(url.as_str(), &reply.body)?;
         Ok(list.collections)
     }
 
@@ -241,7 +252,10 @@ impl Client {
         collection: &Collection,
         builder: &mut Builder,
     ) -> Result<usize, AttackError> {
-        let url = format!("{}collections/{}/objects/", root.url, enc(&collection.id));
+        let url = join(
+            &root.url,
+            &format!("collections/{}/objects/", enc(&collection.id)),
+        )?;
         let bar = self.progress_bar(&collection.title);
         let result = match root.version {
             Version::V21 => self.fetch_21(&url, builder, &bar),
@@ -253,33 +267,32 @@ impl Client {
 
     fn fetch_21(
         &self,
-        url: &str,
+        url: &Url,
         builder: &mut Builder,
         bar: &indicatif::ProgressBar,
     ) -> Result<usize, AttackError> {
         let mut limit = self.options.page_size;
         let mut after: Option<(&str, String)> = None;
+        let url_text = url.as_str();
         let mut total = 0usize;
         // A misbehaving server that always says "more" must not keep us here forever.
         for _page in 0..100_000 {
-            let mut query: Vec<String> = Vec::new();
-            if let Some(n) = limit {
-                query.push(format!("limit={n}"));
+            let mut page_url = url.clone();
+            if limit.is_some() || after.is_some() {
+                let mut query = page_url.query_pairs_mut();
+                if let Some(n) = limit {
+                    query.append_pair("limit", &n.to_string());
+                }
+                if let Some((k, v)) = &after {
+                    query.append_pair(k, v);
+                }
             }
-            if let Some((k, v)) = &after {
-                query.push(format!("{k}={}", enc(v)));
-            }
-            let page_url = if query.is_empty() {
-                url.to_owned()
-            } else {
-                format!("{url}?{}", query.join("&"))
-            };
-            let reply = self.get(&page_url, ACCEPT_TAXII_21, None)?;
+            let reply = self.get_ok(&page_url, ACCEPT_TAXII_21, None)?;
             if reply.body.iter().all(u8::is_ascii_whitespace) {
                 // 2.1 servers may answer an empty collection with no body at all.
                 break;
             }
-            let env = stix::parse(&reply.body, url)?;
+            let env = stix::parse(&reply.body, url_text)?;
             let more = env.more.unwrap_or(false);
             let next = env.next.as_ref().map(|n| n.as_str().to_owned());
             let count = env.objects.as_ref().map_or(0, |o| o.seen);
@@ -291,7 +304,7 @@ impl Client {
             }
             if count == 0 {
                 return Err(taxii_err(
-                    url,
+                    url_text,
                     "server says more objects follow but sent none",
                 ));
             }
@@ -303,7 +316,7 @@ impl Client {
                     Some(d) => Some(("added_after", d)),
                     None => {
                         return Err(taxii_err(
-                            url,
+                            url_text,
                             "server says more objects follow but gives neither `next` nor X-TAXII-Date-Added-Last",
                         ))
                     }
@@ -315,7 +328,7 @@ impl Client {
 
     fn fetch_20(
         &self,
-        url: &str,
+        url: &Url,
         builder: &mut Builder,
         bar: &indicatif::ProgressBar,
     ) -> Result<usize, AttackError> {
@@ -329,31 +342,31 @@ impl Client {
                 let sep = if spec_form { " " } else { "=" };
                 format!("items{sep}{start}-{}", start + size - 1)
             };
-            let reply = match self.get(url, ACCEPT_STIX_20, Some(&range(spec_form))) {
-                // A server that does not understand `items=` answers 400 or 416 to the very
-                // first range; ask once more in the spec's spelling.
-                Ok(r) if r.status == 416 && start == 0 && !spec_form => {
-                    spec_form = true;
-                    self.get(url, ACCEPT_STIX_20, Some(&range(true)))?
-                }
-                Ok(r) => r,
-                Err(AttackError::Taxii { reason, .. })
-                    if start == 0 && !spec_form && reason.starts_with("HTTP 400") =>
-                {
-                    spec_form = true;
-                    self.get(url, ACCEPT_STIX_20, Some(&range(true)))?
-                }
-                Err(e) => return Err(e),
-            };
-            if reply.status == 416 {
+            let mut reply = self.get(url, ACCEPT_STIX_20, Some(&range(spec_form)))?;
+            // A server that does not understand `items=` answers 400 or 416 to the very first
+            // range; ask once more in the spec's spelling.
+            if start == 0
+                && !spec_form
+                && matches!(
+                    reply.status,
+                    StatusCode::BAD_REQUEST | StatusCode::RANGE_NOT_SATISFIABLE
+                )
+            {
+                spec_form = true;
+                reply = self.get(url, ACCEPT_STIX_20, Some(&range(true)))?;
+            }
+            if reply.status != StatusCode::RANGE_NOT_SATISFIABLE {
+                reply = self.ok(url, reply)?;
+            }
+            if reply.status == StatusCode::RANGE_NOT_SATISFIABLE {
                 break;
             }
-            let env = stix::parse(&reply.body, url)?;
+            let env = stix::parse(&reply.body, url.as_str())?;
             let count = env.objects.as_ref().map_or(0, |o| o.seen);
             total += count;
             builder.add(env);
             bar.set_message(format!("{total} objects"));
-            if reply.status != 206 || count == 0 {
+            if reply.status != StatusCode::PARTIAL_CONTENT || count == 0 {
                 break;
             }
             let Some((end, of)) = reply.content_range.as_deref().and_then(parse_content_range)
@@ -369,83 +382,88 @@ impl Client {
     }
 
     /// GET a TAXII resource as 2.1, falling back to 2.0 when the server rejects 2.1.
-    fn get_any_version(&self, url: &str) -> Result<(Reply, Version), AttackError> {
-        match self.get(url, ACCEPT_TAXII_21, None) {
-            Ok(r) if r.content_type.contains("vnd.oasis.taxii") => Ok((r, Version::V20)),
-            Ok(r) => Ok((r, Version::V21)),
-            Err(AttackError::Taxii { reason, .. })
-                if reason.starts_with("HTTP 400")
-                    || reason.starts_with("HTTP 406")
-                    || reason.starts_with("HTTP 415") =>
-            {
-                let r = self.get(url, ACCEPT_TAXII_20, None)?;
-                Ok((r, Version::V20))
-            }
-            Err(e) => Err(e),
+    fn get_any_version(&self, url: &Url) -> Result<(Reply, Version), AttackError> {
+        let reply = self.get(url, ACCEPT_TAXII_21, None)?;
+        if matches!(
+            reply.status,
+            StatusCode::BAD_REQUEST
+                | StatusCode::NOT_ACCEPTABLE
+                | StatusCode::UNSUPPORTED_MEDIA_TYPE
+        ) {
+            let r = self.get_ok(url, ACCEPT_TAXII_20, None)?;
+            return Ok((r, Version::V20));
+        }
+        let reply = self.ok(url, reply)?;
+        if reply.content_type.contains("vnd.oasis.taxii") {
+            Ok((reply, Version::V20))
+        } else {
+            Ok((reply, Version::V21))
         }
     }
 
-    /// One GET with retries on 429/503. 2xx and 416 come back as a [`Reply`]; other
-    /// statuses are errors quoting the server's own error title when it sends one.
-    fn get(&self, url: &str, accept: &str, range: Option<&str>) -> Result<Reply, AttackError> {
-        let b = self.options.backoff;
-        let mut attempt = 0u32;
-        loop {
-            let mut req = self.agent.get(url).set("Accept", accept);
-            if let Some(r) = range {
-                req = req.set("Range", r);
-            }
-            if let Some(user) = &self.options.user {
-                use base64::Engine;
-                let pass = self.options.password.as_deref().unwrap_or("");
-                let token =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-                req = req.set("Authorization", &format!("Basic {token}"));
-            }
-            match req.call() {
-                Ok(resp) => return read_reply(url, resp),
-                Err(ureq::Error::Status(416, resp)) => return read_reply(url, resp),
-                Err(ureq::Error::Status(code @ (429 | 503), resp)) if attempt < b.retries => {
-                    let wait = resp
-                        .header("Retry-After")
-                        .and_then(|s| s.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs)
-                        .unwrap_or_else(|| b.base.saturating_mul(1 << attempt.min(16)))
-                        .min(b.max);
-                    let _ = code;
-                    std::thread::sleep(wait);
-                    attempt += 1;
-                }
-                Err(ureq::Error::Status(code, resp)) => {
-                    let title = read_reply(url, resp)
-                        .ok()
-                        .and_then(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
-                        .and_then(|v| {
-                            v.get("title")
-                                .or_else(|| v.get("description"))
-                                .and_then(|t| t.as_str())
-                                .map(str::to_owned)
-                        });
-                    let retried = if attempt > 0 {
-                        format!(" after {attempt} retries")
-                    } else {
-                        String::new()
-                    };
-                    let reason = match (code, title) {
-                        (401 | 403, _) => format!(
-                            "HTTP {code}: not authorised (give --taxii-user and RESPACK_TAXII_PASSWORD)"
-                        ),
-                        (429, _) => format!("HTTP 429: rate limited{retried}"),
-                        (_, Some(t)) => format!("HTTP {code}: {t}"),
-                        (_, None) => format!("HTTP {code}{retried}"),
-                    };
-                    return Err(taxii_err(url, &reason));
-                }
-                Err(ureq::Error::Transport(t)) => {
-                    return Err(taxii_err(url, &format!("cannot connect ({t})")));
-                }
-            }
+    /// A GET whose answer must be a success.
+    fn get_ok(&self, url: &Url, accept: &str, range: Option<&str>) -> Result<Reply, AttackError> {
+        let reply = self.get(url, accept, range)?;
+        self.ok(url, reply)
+    }
+
+    /// One GET (retried by the policy on 429 and 5xx); any status comes back.
+    fn get(&self, url: &Url, accept: &str, range: Option<&str>) -> Result<Reply, AttackError> {
+        let mut req = http::Request::get(url.clone()).header("Accept", accept);
+        if let Some(r) = range {
+            req = req.header("Range", r);
         }
+        if let Some(user) = &self.options.user {
+            use base64::Engine;
+            let pass = self.options.password.as_ref().map_or("", Secret::expose);
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+            req = req.header("Authorization", &format!("Basic {token}"));
+        }
+        let resp = self
+            .http
+            .send(&req)
+            .map_err(|e| taxii_err(url.as_str(), &format!("cannot connect ({e})")))?;
+        let header = |name: &str| resp.header(name).map(str::to_owned);
+        Ok(Reply {
+            status: resp.status,
+            content_type: header("Content-Type")
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            content_range: header("Content-Range"),
+            date_added_last: header("X-TAXII-Date-Added-Last"),
+            attempts: resp.attempts,
+            body: resp.body,
+        })
+    }
+
+    /// `reply` when it is a success, else an error quoting the server's own error title when
+    /// it sends one.
+    fn ok(&self, url: &Url, reply: Reply) -> Result<Reply, AttackError> {
+        if reply.status.is_success() {
+            return Ok(reply);
+        }
+        let code = reply.status.as_u16();
+        let title = serde_json::from_slice::<serde_json::Value>(&reply.body)
+            .ok()
+            .and_then(|v| {
+                v.get("title")
+                    .or_else(|| v.get("description"))
+                    .and_then(|t| t.as_str())
+                    .map(str::to_owned)
+            });
+        let retried = match reply.attempts {
+            0 | 1 => String::new(),
+            n => format!(" after {} retries", n - 1),
+        };
+        let reason = match (reply.status, title) {
+            (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, _) => format!(
+                "HTTP {code}: not authorised (give --taxii-user and RESPACK_TAXII_PASSWORD)"
+            ),
+            (StatusCode::TOO_MANY_REQUESTS, _) => format!("HTTP 429: rate limited{retried}"),
+            (_, Some(t)) => format!("HTTP {code}: {t}"),
+            (_, None) => format!("HTTP {code}{retried}"),
+        };
+        Err(taxii_err(url.as_str(), &reason))
     }
 
     fn progress_bar(&self, title: &str) -> indicatif::ProgressBar {
@@ -462,28 +480,6 @@ impl Client {
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     }
-}
-
-fn read_reply(url: &str, resp: ureq::Response) -> Result<Reply, AttackError> {
-    let status = resp.status();
-    let content_type = resp
-        .header("Content-Type")
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let content_range = resp.header("Content-Range").map(str::to_owned);
-    let date_added_last = resp.header("X-TAXII-Date-Added-Last").map(str::to_owned);
-    let mut body = Vec::new();
-    resp.into_reader()
-        .take(MAX_BODY)
-        .read_to_end(&mut body)
-        .map_err(|e| taxii_err(url, &format!("reading the answer failed ({e})")))?;
-    Ok(Reply {
-        status,
-        content_type,
-        content_range,
-        date_added_last,
-        body,
-    })
 }
 
 /// `items 0-49/120` → `(49, Some(120))`; `items 0-49/*` → `(49, None)`.
@@ -541,26 +537,17 @@ fn with_slash(url: &str) -> String {
     }
 }
 
-/// Resolve an `api_roots` entry: absolute URL, absolute path, or relative to the discovery URL.
-fn resolve(base: &str, r: &str) -> String {
-    if r.starts_with("http://") || r.starts_with("https://") {
-        return r.to_owned();
-    }
-    let origin_end = base
-        .find("://")
-        .and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j))
-        .unwrap_or(base.len());
-    if let Some(path) = r.strip_prefix('/') {
-        format!("{}/{path}", &base[..origin_end])
-    } else {
-        // Relative to the discovery document's parent, as a browser would resolve it.
-        let trimmed = base.trim_end_matches('/');
-        let parent = trimmed
-            .rfind('/')
-            .filter(|&i| i >= origin_end)
-            .map_or(trimmed, |i| &trimmed[..i]);
-        format!("{parent}/{r}")
-    }
+/// Resolve an `api_roots` entry: absolute URL, absolute path, or relative to the discovery
+/// document, which is read as a file (`/taxii2/`'s parent is `/`), as MITRE's server means it.
+fn resolve(base: &str, r: &str) -> Result<Url, AttackError> {
+    join(base.trim_end_matches('/'), r)
+}
+
+/// `rel` resolved against `base`, as a browser would.
+fn join(base: &str, rel: &str) -> Result<Url, AttackError> {
+    Url::parse(base)
+        .and_then(|b| b.join(rel))
+        .map_err(|e| taxii_err(base, &format!("not a usable URL ({e})")))
 }
 
 /// Everything but RFC 3986 unreserved characters, so ids like `x-mitre-collection--1f5f…`
@@ -613,15 +600,11 @@ mod tests {
     #[test]
     fn api_root_resolution() {
         let d = "https://attack-taxii.mitre.org/taxii2/";
-        assert_eq!(
-            resolve(d, "/api/v21"),
-            "https://attack-taxii.mitre.org/api/v21"
-        );
-        assert_eq!(
-            resolve(d, "api/v21"),
-            "https://attack-taxii.mitre.org/api/v21"
-        );
-        assert_eq!(resolve(d, "http://x/y/"), "http://x/y/");
+        let r = |rel: &str| resolve(d, rel).unwrap().to_string();
+        assert_eq!(r("/api/v21"), "https://attack-taxii.mitre.org/api/v21");
+        assert_eq!(r("api/v21"), "https://attack-taxii.mitre.org/api/v21");
+        assert_eq!(r("http://x/y/"), "http://x/y/");
+        assert!(resolve("not a url", "x").is_err());
     }
 
     #[test]

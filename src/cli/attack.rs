@@ -180,7 +180,7 @@ fn taxii_source(url: &str, args: &SourceArgs) -> TaxiiSource {
         t.options.user = Some(u.clone());
     }
     if let Ok(p) = std::env::var("RESPACK_TAXII_PASSWORD") {
-        t.options.password = Some(p);
+        t.options.password = Some(crate::secret::Secret::new(p));
     }
     t.options.page_size = args.page_size.map(|n| n as usize);
     t.options.progress = std::io::stderr().is_terminal();

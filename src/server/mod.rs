@@ -141,7 +141,7 @@ pub struct RunningServer {
     login: (String, String),
     ca_pem_path: PathBuf,
     state: AppState,
-    handle: axum_server::Handle,
+    handle: axum_server::Handle<std::net::SocketAddr>,
     thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
@@ -310,13 +310,13 @@ pub fn start(opts: Options) -> Result<RunningServer, ServerError> {
         .enable_all()
         .build()
         .map_err(ServerError::Runtime)?;
-    let handle = axum_server::Handle::new();
+    let handle = axum_server::Handle::<std::net::SocketAddr>::new();
     let server_handle = handle.clone();
     let thread = std::thread::Builder::new()
         .name("respack-serve".into())
         .spawn(move || {
             runtime.block_on(async move {
-                axum_server::from_tcp_rustls(listener, tls)
+                axum_server::from_tcp_rustls(listener, tls)?
                     .handle(server_handle)
                     .serve(app.into_make_service())
                     .await

@@ -9,6 +9,8 @@
 
 use std::sync::Arc;
 
+use rustls::pki_types::pem::PemObject as _;
+
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
@@ -92,13 +94,10 @@ impl Identity {
     pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, ServerError> {
         let mut chain = Vec::new();
         for pem in [&self.cert_pem, &self.ca_pem] {
-            for c in rustls_pemfile::certs(&mut pem.as_bytes()) {
-                chain.push(c.map_err(cert_err)?);
-            }
+            chain.extend(crate::tls::pem_certificates(pem.as_bytes()).map_err(cert_err)?);
         }
-        let key = rustls_pemfile::private_key(&mut self.key_pem.as_bytes())
-            .map_err(cert_err)?
-            .ok_or_else(|| cert_err("the stored private key is missing"))?;
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes())
+            .map_err(|e| cert_err(format!("the stored private key cannot be read: {e}")))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

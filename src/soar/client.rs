@@ -6,17 +6,16 @@
 //! (reads, deletes, and the read-only export), and a counter of HTTP requests so that tests and
 //! benchmarks can hold commands to a fixed number of calls.
 
-use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
+use url::Url;
 
-use super::error::{Hint, SoarError, TransportKind};
+use super::error::{Hint, SoarError};
 use super::settings::{Auth, Settings, Verify};
-use super::tls;
+use crate::http;
+use crate::secret::Secret;
 
 /// A SOAR org's numeric id (the `{org_id}` of `/rest/orgs/{org_id}/...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -225,6 +224,15 @@ impl Method {
             Method::Delete => "DELETE",
         }
     }
+
+    fn http(self) -> http::Method {
+        match self {
+            Method::Get => http::Method::GET,
+            Method::Post => http::Method::POST,
+            Method::Put => http::Method::PUT,
+            Method::Delete => http::Method::DELETE,
+        }
+    }
 }
 
 /// Whether a call may be sent again after a failure that might have reached the server.
@@ -237,7 +245,7 @@ enum Retry {
 /// Credentials as they go on the wire.
 enum WireAuth {
     /// `Authorization: Basic ...` (an API key).
-    Basic(String),
+    Basic(Secret),
     /// Cookie and CSRF header of a password session (empty until the session is open).
     Session {
         cookie: Option<String>,
@@ -245,64 +253,89 @@ enum WireAuth {
     },
 }
 
-/// The HTTP layer: connection settings, credentials, timeouts, retries and the call counter.
+/// The SOAR side of the HTTP layer: base URL, credentials, and the words of its errors; the
+/// wire itself (TLS, proxy, timeouts, retries, the call counter) is [`crate::http`].
 struct Wire {
-    base: String,
+    base: Url,
+    /// `https://host:port`, for messages.
+    base_text: String,
     settings: Settings,
-    tls: Option<Arc<rustls::ClientConfig>>,
-    proxy: Option<ureq::Proxy>,
+    http: http::Client,
     auth: std::sync::Mutex<WireAuth>,
     /// Strings never to be shown: the configured secrets and the Basic header value.
     secrets: Vec<String>,
     hint: Hint,
-    calls: AtomicU64,
 }
 
 impl Wire {
     fn new(settings: Settings) -> Result<Wire, SoarError> {
-        let tls = tls::client_config(&settings.verify)?;
+        let invalid =
+            |setting: &'static str, value: String, reason: &str| SoarError::InvalidSetting {
+                setting,
+                value,
+                reason: reason.into(),
+                file: settings.config_file.clone(),
+            };
         let proxy = match &settings.proxy {
             None => None,
             Some(p) => {
-                let address = p
-                    .address
-                    .strip_prefix("http://")
-                    .unwrap_or(&p.address)
-                    .to_string();
-                // ureq takes the credentials verbatim (no percent-decoding): the user ends at
-                // the first ':', the password runs to the last '@'.
+                let address = p.address.strip_prefix("http://").unwrap_or(&p.address);
+                // Basic proxy credentials are `user:password`: a ':' in the user cannot be told
+                // from the separator by the proxy.
                 if p.user.as_deref().is_some_and(|u| u.contains(':')) {
-                    return Err(SoarError::InvalidSetting {
-                        setting: "proxy_user",
-                        value: p.user.clone().unwrap_or_default(),
-                        reason: "a proxy user name cannot contain ':'".into(),
-                        file: settings.config_file.clone(),
-                    });
+                    return Err(invalid(
+                        "proxy_user",
+                        p.user.clone().unwrap_or_default(),
+                        "a proxy user name cannot contain ':'",
+                    ));
                 }
-                let url = match (&p.user, &p.password) {
-                    (Some(u), pw) => format!(
-                        "http://{u}:{}@{address}",
-                        pw.as_ref().map(|p| p.expose()).unwrap_or("")
-                    ),
-                    (None, _) => format!("http://{address}"),
-                };
-                Some(
-                    ureq::Proxy::new(&url).map_err(|_| SoarError::InvalidSetting {
-                        setting: "proxy",
-                        value: address.clone(),
-                        reason: "not a usable proxy address (host:port)".into(),
-                        file: settings.config_file.clone(),
-                    })?,
-                )
+                let url = Url::parse(&format!("http://{address}"))
+                    .ok()
+                    .filter(|u| u.host_str().is_some_and(|h| !h.is_empty()))
+                    .ok_or_else(|| {
+                        invalid(
+                            "proxy",
+                            address.to_string(),
+                            "not a usable proxy address (host:port)",
+                        )
+                    })?;
+                Some(http::Proxy {
+                    url,
+                    user: p.user.clone(),
+                    password: p.password.clone(),
+                })
             }
         };
+        let host = if settings.host.contains(':') && !settings.host.starts_with('[') {
+            format!("[{}]", settings.host)
+        } else {
+            settings.host.clone()
+        };
+        let base_text = format!("https://{host}:{}", settings.port);
+        let base = Url::parse(&base_text)
+            .map_err(|e| invalid("host", settings.host.clone(), &e.to_string()))?;
+        let mut config = http::Config::new(settings.verify.clone());
+        config.proxy = proxy;
+        config.connect_timeout = settings.timeouts.connect;
+        config.read_timeout = Some(settings.timeouts.read);
+        config.retry = settings.retry;
+        config.https_only = true;
+        config.max_body = MAX_BODY;
+        let client = http::Client::new(config).map_err(|e| match e {
+            http::Error::CaFile { path, message } => SoarError::CaFile { path, message },
+            http::Error::Proxy { proxy, message } => invalid("proxy", proxy, &message),
+            other => SoarError::CaFile {
+                path: "(TLS setup)".into(),
+                message: other.to_string(),
+            },
+        })?;
         let mut secrets: Vec<String> = settings.secrets().iter().map(|s| s.to_string()).collect();
         let auth = match &settings.auth {
             Auth::ApiKey { id, secret } => {
                 let token = base64::engine::general_purpose::STANDARD
                     .encode(format!("{id}:{}", secret.expose()));
                 secrets.push(token.clone());
-                WireAuth::Basic(format!("Basic {token}"))
+                WireAuth::Basic(Secret::new(format!("Basic {token}")))
             }
             Auth::Password { .. } => WireAuth::Session {
                 cookie: None,
@@ -311,46 +344,20 @@ impl Wire {
         };
         let hint = Hint {
             file: settings.config_file.clone(),
+            host: settings.host.clone(),
             api_key: matches!(settings.auth, Auth::ApiKey { .. }),
             cafile: matches!(settings.verify, Verify::CaFile(_)),
             proxy: settings.proxy.is_some(),
         };
-        let host = if settings.host.contains(':') && !settings.host.starts_with('[') {
-            format!("[{}]", settings.host)
-        } else {
-            settings.host.clone()
-        };
         Ok(Wire {
-            base: format!("https://{host}:{}", settings.port),
+            base,
+            base_text,
             settings,
-            tls,
-            proxy,
+            http: client,
             auth: std::sync::Mutex::new(auth),
             secrets,
             hint,
-            calls: AtomicU64::new(0),
         })
-    }
-
-    /// A fresh agent per request: its cookie jar starts empty, so the only cookie ever sent is
-    /// the password session's, set explicitly. (IBM's client likewise drops cookies when it
-    /// uses an API key, so that a key call never turns into a session call.)
-    fn agent(&self) -> ureq::Agent {
-        let t = &self.settings.timeouts;
-        let mut b = ureq::AgentBuilder::new()
-            .timeout_connect(t.connect)
-            .timeout_read(t.read)
-            .timeout_write(t.read)
-            .redirects(0)
-            .https_only(true)
-            .user_agent(concat!("respack/", env!("CARGO_PKG_VERSION")));
-        if let Some(tls) = &self.tls {
-            b = b.tls_config(tls.clone());
-        }
-        if let Some(p) = &self.proxy {
-            b = b.proxy(p.clone());
-        }
-        b.build()
     }
 
     /// `text` with every configured secret and session token replaced by `***`.
@@ -373,7 +380,8 @@ impl Wire {
         out
     }
 
-    /// Send one call, retrying it when `retry` allows and the failure is worth another try.
+    /// Send one call; [`crate::http`] retries it when `retry` allows and the failure is worth
+    /// another try.
     fn send(
         &self,
         method: Method,
@@ -381,136 +389,71 @@ impl Wire {
         body: Option<&Value>,
         retry: Retry,
     ) -> Result<Value, SoarError> {
-        let url = format!("{}{path}", self.base);
-        let policy = self.settings.retry;
-        let body_text = match body {
-            Some(b) => Some(
-                serde_json::to_string(b).map_err(|e| SoarError::BadResponse {
-                    method: method.as_str(),
-                    path: path.into(),
-                    message: format!("cannot serialise the request body: {e}"),
-                })?,
-            ),
-            None => None,
+        let bad = |message: String| SoarError::BadResponse {
+            method: method.as_str(),
+            path: path.into(),
+            message,
         };
-        let mut attempt: u32 = 0;
-        loop {
-            let may_retry = retry == Retry::Yes && attempt < policy.max_retries;
-            let backoff = policy
-                .initial_backoff
-                .saturating_mul(1u32 << attempt.min(16))
-                .min(policy.max_backoff);
-            self.calls.fetch_add(1, Ordering::Relaxed);
-            let mut req = self
-                .agent()
-                .request(method.as_str(), &url)
-                .set("Accept", "application/json");
-            if body_text.is_some() {
-                req = req.set("Content-Type", "application/json");
-            }
-            {
-                let auth = self.auth.lock().unwrap_or_else(|p| p.into_inner());
-                match &*auth {
-                    WireAuth::Basic(h) => req = req.set("Authorization", h),
-                    WireAuth::Session { cookie, csrf } => {
-                        if let Some(c) = cookie {
-                            req = req.set("Cookie", &format!("JSESSIONID={c}"));
-                        }
-                        if let Some(t) = csrf {
-                            req = req.set("X-sess-id", t);
-                        }
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| bad(format!("cannot make a URL of the path: {e}")))?;
+        let mut req = http::Request::new(method.http(), url).header("Accept", "application/json");
+        req = match retry {
+            Retry::Yes => req.idempotent(),
+            Retry::No => req.once(),
+        };
+        if let Some(b) = body {
+            let text = serde_json::to_string(b)
+                .map_err(|e| bad(format!("cannot serialise the request body: {e}")))?;
+            req = req.json_body(text);
+        }
+        {
+            let auth = self.auth.lock().unwrap_or_else(|p| p.into_inner());
+            match &*auth {
+                WireAuth::Basic(h) => req = req.header("Authorization", h.expose()),
+                WireAuth::Session { cookie, csrf } => {
+                    if let Some(c) = cookie {
+                        req = req.header("Cookie", &format!("JSESSIONID={c}"));
                     }
-                }
-            }
-            let result = match &body_text {
-                Some(t) => req.send_string(t),
-                None => req.call(),
-            };
-            match result {
-                Ok(resp) if resp.status() < 300 => {
-                    self.keep_session_cookie(&resp);
-                    return match self.read_body(method, path, resp) {
-                        Ok(text) => self.parse(method, path, &text),
-                        Err(e) if may_retry && is_retryable_transport(&e) => {
-                            std::thread::sleep(backoff);
-                            attempt += 1;
-                            continue;
-                        }
-                        Err(e) => Err(e),
-                    };
-                }
-                Ok(resp) | Err(ureq::Error::Status(_, resp)) => {
-                    let status = resp.status();
-                    if may_retry && (status == 429 || status >= 500) {
-                        let wait = retry_after(&resp)
-                            .map(|w| w.min(policy.max_backoff))
-                            .unwrap_or(backoff);
-                        std::thread::sleep(wait);
-                        attempt += 1;
-                        continue;
+                    if let Some(t) = csrf {
+                        req = req.header("X-sess-id", t);
                     }
-                    // A retried DELETE that finds nothing: the earlier attempt did the work.
-                    if method == Method::Delete && status == 404 && attempt > 0 {
-                        return Ok(Value::Null);
-                    }
-                    return Err(self.http_error(method, path, resp));
-                }
-                Err(ureq::Error::Transport(t)) => {
-                    let err = self.transport_error(method, &url, &t);
-                    if may_retry && is_retryable_transport(&err) {
-                        std::thread::sleep(backoff);
-                        attempt += 1;
-                        continue;
-                    }
-                    return Err(err);
                 }
             }
         }
+        let resp = self
+            .http
+            .send(&req)
+            .map_err(|e| self.transport_error(method, e))?;
+        if resp.status.is_success() {
+            self.keep_session_cookie(&resp);
+            let text = String::from_utf8(resp.body)
+                .map_err(|_| bad("the answer is not UTF-8 text".into()))?;
+            return self.parse(method, path, &text);
+        }
+        // A retried DELETE that finds nothing: the earlier attempt did the work.
+        if method == Method::Delete
+            && resp.status == http::StatusCode::NOT_FOUND
+            && resp.attempts > 1
+        {
+            return Ok(Value::Null);
+        }
+        Err(self.http_error(method, path, &resp))
     }
 
     /// A password session's JSESSIONID, from any answer that sets it.
-    fn keep_session_cookie(&self, resp: &ureq::Response) {
+    fn keep_session_cookie(&self, resp: &http::Response) {
         let mut auth = self.auth.lock().unwrap_or_else(|p| p.into_inner());
         if let WireAuth::Session { cookie, .. } = &mut *auth {
-            for header in resp.all("set-cookie") {
-                let pair = header.split(';').next().unwrap_or("");
+            for header in resp.headers.get_all("set-cookie") {
+                let text = header.to_str().unwrap_or("");
+                let pair = text.split(';').next().unwrap_or("");
                 if let Some(v) = pair.trim().strip_prefix("JSESSIONID=") {
                     *cookie = Some(v.to_string());
                 }
             }
         }
-    }
-
-    fn read_body(
-        &self,
-        method: Method,
-        path: &str,
-        resp: ureq::Response,
-    ) -> Result<String, SoarError> {
-        let url = resp.get_url().to_string();
-        let mut bytes = Vec::new();
-        resp.into_reader()
-            .take(MAX_BODY)
-            .read_to_end(&mut bytes)
-            .map_err(|e| SoarError::Transport {
-                method: method.as_str(),
-                url: strip_query_secrets(&url),
-                kind: if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                ) {
-                    TransportKind::Timeout
-                } else {
-                    TransportKind::Io
-                },
-                message: self.redact(&format!("reading the answer: {e}")),
-                hint: Box::new(self.hint.clone()),
-            })?;
-        String::from_utf8(bytes).map_err(|_| SoarError::BadResponse {
-            method: method.as_str(),
-            path: path.into(),
-            message: "the answer is not UTF-8 text".into(),
-        })
     }
 
     fn parse(&self, method: Method, path: &str, text: &str) -> Result<Value, SoarError> {
@@ -527,115 +470,36 @@ impl Wire {
         })
     }
 
-    fn http_error(&self, method: Method, path: &str, resp: ureq::Response) -> SoarError {
-        let status = resp.status();
-        let reason = resp.status_text().to_string();
-        let mut bytes = Vec::new();
-        // The body is only for the message; a failure to read it leaves the message empty.
-        let _ = resp.into_reader().take(1 << 20).read_to_end(&mut bytes);
-        let text = String::from_utf8_lossy(&bytes);
+    fn http_error(&self, method: Method, path: &str, resp: &http::Response) -> SoarError {
         SoarError::Http {
             method: method.as_str(),
             path: path.into(),
-            status,
-            reason,
-            message: shorten(&self.redact(&server_message(&text)), MAX_MESSAGE),
+            status: resp.status.as_u16(),
+            reason: resp.status.canonical_reason().unwrap_or("").to_string(),
+            message: shorten(&self.redact(&server_message(&resp.text())), MAX_MESSAGE),
             hint: Box::new(self.hint.clone()),
         }
     }
 
-    fn transport_error(&self, method: Method, url: &str, t: &ureq::Transport) -> SoarError {
-        let kind = classify(t);
-        let mut message = t.message().map(str::to_string).unwrap_or_default();
-        let mut source = std::error::Error::source(t);
-        while let Some(s) = source {
-            let text = s.to_string();
-            if !message.contains(&text) {
-                if !message.is_empty() {
-                    message.push_str(": ");
-                }
-                message.push_str(&text);
-            }
-            source = s.source();
+    fn transport_error(&self, method: Method, e: http::Error) -> SoarError {
+        match e {
+            http::Error::Transport {
+                url, kind, message, ..
+            } => SoarError::Transport {
+                method: method.as_str(),
+                url,
+                kind,
+                message: self.redact(&message),
+                hint: Box::new(self.hint.clone()),
+            },
+            // Only header values the server gave (the session cookie, the CSRF token) can be
+            // refused; the value is not repeated.
+            other => SoarError::BadResponse {
+                method: method.as_str(),
+                path: String::new(),
+                message: self.redact(&other.to_string()),
+            },
         }
-        if message.is_empty() {
-            message = t.kind().to_string();
-        }
-        SoarError::Transport {
-            method: method.as_str(),
-            url: strip_query_secrets(url),
-            kind,
-            message: self.redact(&message),
-            hint: Box::new(self.hint.clone()),
-        }
-    }
-}
-
-/// URLs respack builds carry no secret, but a proxy URL could; keep scheme, host and path.
-fn strip_query_secrets(url: &str) -> String {
-    match url.split_once('@') {
-        Some((scheme_user, rest)) => {
-            let scheme = scheme_user.split("://").next().unwrap_or("https");
-            format!("{scheme}://{rest}")
-        }
-        None => url.to_string(),
-    }
-}
-
-/// Connection failures are retried; a read timeout is not (the server is up but slow, and
-/// asking again multiplies its load), nor are TLS, DNS or proxy failures, which would fail the
-/// same way again.
-fn is_retryable_transport(e: &SoarError) -> bool {
-    matches!(
-        e,
-        SoarError::Transport {
-            kind: TransportKind::Connect | TransportKind::Io,
-            ..
-        }
-    )
-}
-
-fn retry_after(resp: &ureq::Response) -> Option<Duration> {
-    resp.header("retry-after")?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-fn classify(t: &ureq::Transport) -> TransportKind {
-    use ureq::ErrorKind as K;
-    let mut source = std::error::Error::source(t);
-    let mut timed_out = false;
-    let mut tls = false;
-    while let Some(s) = source {
-        if s.downcast_ref::<rustls::Error>().is_some() {
-            tls = true;
-        }
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            if matches!(
-                io.kind(),
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-            ) {
-                timed_out = true;
-            }
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                tls = true;
-            }
-        }
-        source = s.source();
-    }
-    match t.kind() {
-        K::Dns => TransportKind::Dns,
-        K::ProxyConnect | K::ProxyUnauthorized | K::InvalidProxyUrl => TransportKind::Proxy,
-        _ if tls => TransportKind::Tls,
-        // A connect timeout means the host or port is wrong or filtered, not a slow server.
-        K::ConnectionFailed => TransportKind::Connect,
-        _ if timed_out => TransportKind::Timeout,
-        _ => TransportKind::Io,
     }
 }
 
@@ -693,7 +557,7 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base", &self.wire.base)
+            .field("base", &self.wire.base_text)
             .field("org", &self.org)
             .finish_non_exhaustive()
     }
@@ -760,7 +624,7 @@ impl Client {
 
     /// HTTP requests sent so far (every attempt, including the session and retries).
     pub fn calls(&self) -> u64 {
-        self.wire.calls.load(Ordering::Relaxed)
+        self.wire.http.calls()
     }
 
     pub fn org(&self) -> &Org {
@@ -774,7 +638,7 @@ impl Client {
 
     /// `https://host:port`, for messages.
     pub fn base_url(&self) -> &str {
-        &self.wire.base
+        &self.wire.base_text
     }
 
     fn org_path(&self, rest: &str) -> String {
@@ -1166,6 +1030,7 @@ mod tests {
     fn hint() -> Hint {
         Hint {
             file: None,
+            host: "soar.example".into(),
             api_key: true,
             cafile: false,
             proxy: false,
@@ -1258,13 +1123,5 @@ mod tests {
     fn path_segments_are_encoded() {
         assert_eq!(seg("a b/c"), "a%20b%2Fc");
         assert_eq!(seg("fn_qradar_advisor"), "fn_qradar_advisor");
-    }
-
-    #[test]
-    fn proxy_credentials_are_dropped_from_urls() {
-        assert_eq!(
-            strip_query_secrets("http://u:p@proxy:8080/x"),
-            "http://proxy:8080/x"
-        );
     }
 }

@@ -2,7 +2,6 @@
 //! to fix it: each error names the call (method and path, never the credentials), the server's
 //! status and its own message, and its `help` line names the setting to check.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use crate::help::Help;
@@ -13,6 +12,9 @@ use crate::help::Help;
 pub struct Hint {
     /// The app.config the settings came from, if any.
     pub file: Option<PathBuf>,
+    /// The host name connected to (a certificate that does not name it is the host's fault,
+    /// not the CA file's).
+    pub host: String,
     /// Whether the client authenticates with an API key (else email/password).
     pub api_key: bool,
     /// Whether a CA file was configured (a TLS failure then points at it).
@@ -44,35 +46,7 @@ impl Hint {
     }
 }
 
-/// What kind of failure happened below HTTP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportKind {
-    /// The host name did not resolve.
-    Dns,
-    /// The TCP connection was refused or could not be opened.
-    Connect,
-    /// The TLS handshake failed (usually: certificate not trusted).
-    Tls,
-    /// No answer within the configured timeout.
-    Timeout,
-    /// The proxy refused or failed the connection.
-    Proxy,
-    /// Anything else (connection reset, malformed HTTP).
-    Io,
-}
-
-impl fmt::Display for TransportKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TransportKind::Dns => "cannot resolve the host name",
-            TransportKind::Connect => "cannot connect",
-            TransportKind::Tls => "TLS handshake failed",
-            TransportKind::Timeout => "timed out",
-            TransportKind::Proxy => "the proxy failed",
-            TransportKind::Io => "connection failed",
-        })
-    }
-}
+pub use crate::http::TransportKind;
 
 /// Errors of the SOAR client and its settings.
 #[derive(Debug, thiserror::Error)]
@@ -257,6 +231,12 @@ impl Help for SoarError {
                         )
                     }
                 }
+                TransportKind::CertificateName => format!(
+                    "{}; host in {} (RESPACK_HOST, --host) must be a name the certificate lists",
+                    crate::http::name_help(&hint.host),
+                    hint.file()
+                ),
+                TransportKind::CertificateExpired => crate::http::expiry_help(&hint.host),
                 TransportKind::Timeout => format!(
                     "raise `timeout` (seconds) in [resilient] of {} (RESPACK_TIMEOUT, --timeout), or check the server is up",
                     hint.file()

@@ -15,7 +15,6 @@
 mod client;
 mod error;
 mod settings;
-mod tls;
 
 pub use client::{
     Client, ExportOptions, ImportDecision, ImportDto, ImportId, ImportMessage, IncidentId, Kind,

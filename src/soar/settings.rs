@@ -52,26 +52,8 @@ impl Default for Timeouts {
     }
 }
 
-/// How idempotent calls are retried after connection errors, 5xx and 429.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (0 = never retry).
-    pub max_retries: u32,
-    /// Wait before the first retry; doubled for each next one.
-    pub initial_backoff: Duration,
-    /// Upper bound of a single wait, including a server's `Retry-After`.
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 3,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(10),
-        }
-    }
-}
+/// How idempotent calls are retried: the one policy of [`crate::http`].
+pub use crate::http::RetryPolicy;
 
 /// Everything [`crate::soar::Client::connect`] needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use respack::attack::taxii::{self, Backoff};
+use respack::attack::taxii;
 use respack::attack::{
     load_bundle, open, CachePolicy, Domain, Filter, Index, Source, Status, TaxiiSource,
 };
+use respack::http::RetryPolicy;
 use respack::runtime::mitre;
 use respack::runtime::Inputs;
 use serde_json::{json, Value};
@@ -658,11 +659,11 @@ fn taxii20_server(data: Vec<Value>, seen: Shared, spec_form_only: bool) -> Socke
     )
 }
 
-fn quick_backoff() -> Backoff {
-    Backoff {
-        base: Duration::from_millis(5),
-        max: Duration::from_millis(50),
-        retries: 3,
+fn quick_backoff() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 3,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(50),
     }
 }
 
@@ -673,7 +674,7 @@ fn taxii_21_pages_with_limit_and_next_and_backs_off_on_429() {
     let total = objects.len();
     let addr = taxii21_server(objects, seen.clone());
     let mut src = TaxiiSource::new(&format!("http://{addr}/taxii2/"), Domain::Enterprise);
-    src.options.backoff = quick_backoff();
+    src.options.retry = quick_backoff();
     let index = respack::attack::source::download(&src).unwrap();
     check_synthetic(&index, 6);
     assert!(
@@ -702,7 +703,7 @@ fn taxii_21_explicit_page_size_is_sent() {
     let seen = Shared::default();
     let addr = taxii21_server(synthetic(3, true), seen.clone());
     let mut src = TaxiiSource::new(&format!("http://{addr}/api1/"), Domain::Enterprise);
-    src.options.backoff = quick_backoff();
+    src.options.retry = quick_backoff();
     src.options.page_size = Some(2);
     check_synthetic(&respack::attack::source::download(&src).unwrap(), 3);
     let seen = seen.lock().unwrap();
@@ -720,7 +721,7 @@ fn taxii_21_gives_up_after_the_retries_with_a_clear_error() {
     let addr =
         serve(axum::Router::new().fallback(|| async { (StatusCode::TOO_MANY_REQUESTS, "no") }));
     let mut src = TaxiiSource::new(&format!("http://{addr}/taxii2/"), Domain::Enterprise);
-    src.options.backoff = quick_backoff();
+    src.options.retry = quick_backoff();
     let err = respack::attack::source::download(&src).unwrap_err();
     assert!(err.to_string().contains("429"), "{err}");
     assert!(err.to_string().contains("after 3 retries"), "{err}");
@@ -760,7 +761,7 @@ fn taxii_answers_are_cached_with_an_age_and_used_when_the_server_is_gone() {
     let seen = Shared::default();
     let addr = taxii21_server(synthetic(4, true), seen.clone());
     let mut src = TaxiiSource::new(&format!("http://{addr}/taxii2/"), Domain::Enterprise);
-    src.options.backoff = quick_backoff();
+    src.options.retry = quick_backoff();
     let policy = |max_age| CachePolicy::Dir {
         dir: dir.path().to_owned(),
         max_age,

@@ -168,18 +168,10 @@ impl FaultProxy {
         let tls = Arc::new(tls);
         let upstream = org.server().base_url();
         let agent = {
-            let pem = std::fs::read(org.server().ca_pem_path()).unwrap();
-            let mut roots = rustls::RootCertStore::empty();
-            for c in rustls_pemfile::certs(&mut pem.as_slice()) {
-                roots.add(c.unwrap()).unwrap();
-            }
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let cfg = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            ureq::AgentBuilder::new().tls_config(Arc::new(cfg)).build()
+            let ca = org.server().ca_pem_path().to_path_buf();
+            let mut config = respack::http::Config::new(respack::tls::Verify::CaFile(ca));
+            config.retry = respack::http::RetryPolicy::none();
+            Arc::new(respack::http::Client::new(config).unwrap())
         };
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -210,7 +202,7 @@ impl FaultProxy {
 fn serve_one(
     conn: TcpStream,
     tls: Arc<rustls::ServerConfig>,
-    agent: &ureq::Agent,
+    agent: &respack::http::Client,
     upstream: &str,
     fault: &Mutex<Option<(Fault, usize)>>,
 ) -> std::io::Result<()> {
@@ -266,7 +258,13 @@ fn serve_one(
         let _ = stream.flush();
         return Ok(());
     }
-    let mut req = agent.request(&method, &format!("{upstream}{path}"));
+    let url = format!("{upstream}{path}")
+        .parse()
+        .map_err(std::io::Error::other)?;
+    let mut req = respack::http::Request::new(method.parse().map_err(std::io::Error::other)?, url);
+    if !(body.is_empty() && method == "GET") {
+        req = req.json_body(String::from_utf8_lossy(&body).into_owned());
+    }
     for (k, v) in &headers {
         if [
             "authorization",
@@ -277,27 +275,21 @@ fn serve_one(
         ]
         .contains(&k.to_ascii_lowercase().as_str())
         {
-            req = req.set(k, v);
+            req = req.header(k, v);
         }
     }
-    let resp = match if body.is_empty() && method == "GET" {
-        req.call()
-    } else {
-        req.send_bytes(&body)
-    } {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => return Err(std::io::Error::other(e.to_string())),
-    };
-    let status = resp.status();
-    let reason = resp.status_text().to_string();
+    let resp = agent
+        .send(&req)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let status = resp.status.as_u16();
+    let reason = resp.status.canonical_reason().unwrap_or("").to_string();
     let cookies: Vec<String> = resp
-        .all("set-cookie")
+        .headers
+        .get_all("set-cookie")
         .iter()
-        .map(|s| s.to_string())
+        .filter_map(|s| s.to_str().ok().map(str::to_string))
         .collect();
-    let mut answer = vec![];
-    resp.into_reader().read_to_end(&mut answer)?;
+    let answer = resp.body;
     if action == Some(FaultKind::DropAnswer) {
         // The server did the work; the caller never hears of it.
         return Ok(());

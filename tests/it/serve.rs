@@ -2,28 +2,54 @@
 //! export, deletes, incidents/rows/tasks and persistence across a restart, spoken over HTTPS
 //! with a client that trusts only the org's own CA.
 use std::path::Path;
-use std::sync::Arc;
 
+use respack::http;
 use respack::server::{self, Options, RunningServer};
 use serde_json::{json, Value};
 
 use crate::require_shared;
 use crate::util::respack;
 
-/// An HTTPS agent trusting only the CA in `ca` (no cookie jar games: cookies go in by hand).
-fn agent(ca: &Path) -> ureq::Agent {
-    let pem = std::fs::read(ca).expect("read CA");
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pemfile::certs(&mut pem.as_slice()) {
-        roots.add(c.expect("CA PEM")).expect("add CA");
+/// An HTTPS client trusting only the CA in `ca`, retrying nothing, with no cookie jar
+/// (cookies go in by hand).
+fn agent(ca: &Path) -> Agent {
+    let mut config = http::Config::new(respack::tls::Verify::CaFile(ca.to_path_buf()));
+    config.retry = http::RetryPolicy::none();
+    Agent(http::Client::new(config).expect("an HTTP client trusting the org's CA"))
+}
+
+struct Agent(http::Client);
+
+/// A request about to be sent by `client`.
+struct Req<'a> {
+    client: &'a http::Client,
+    req: http::Request,
+}
+
+impl Agent {
+    fn request(&self, method: http::Method, url: &str) -> Req<'_> {
+        Req {
+            client: &self.0,
+            req: http::Request::new(method, url.parse().expect("a URL")),
+        }
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    ureq::AgentBuilder::new().tls_config(Arc::new(cfg)).build()
+
+    fn get(&self, url: &str) -> Req<'_> {
+        self.request(http::Method::GET, url)
+    }
+
+    fn post(&self, url: &str) -> Req<'_> {
+        self.request(http::Method::POST, url)
+    }
+}
+
+impl Req<'_> {
+    fn header(self, name: &str, value: &str) -> Self {
+        Req {
+            req: self.req.header(name, value),
+            ..self
+        }
+    }
 }
 
 fn basic(id: &str, secret: &str) -> String {
@@ -37,7 +63,7 @@ fn basic(id: &str, secret: &str) -> String {
 /// A running org and a client for it.
 struct Org {
     server: RunningServer,
-    agent: ureq::Agent,
+    agent: Agent,
     auth: String,
     _dir: Option<tempfile::TempDir>,
 }
@@ -49,44 +75,40 @@ struct Answer {
     set_cookie: Option<String>,
 }
 
-fn send(req: ureq::Request, body: Option<&Value>) -> Answer {
-    let res = match body {
-        Some(b) => req.send_string(&b.to_string()),
-        None => req.call(),
-    };
-    let resp = match res {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("transport error: {e}"),
-    };
-    let status = resp.status();
+fn send(req: Req, body: Option<&Value>) -> Answer {
+    let resp = exchange(req, body.map(Value::to_string));
     let set_cookie = resp.header("set-cookie").map(str::to_string);
-    let text = resp.into_string().unwrap();
+    let text = resp.text();
     let body = if text.trim().is_empty() {
         Value::Null
     } else {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
     };
     Answer {
-        status,
+        status: resp.status.as_u16(),
         body,
         set_cookie,
     }
 }
 
-fn send_raw(req: ureq::Request, body: &str) -> Answer {
-    let resp = match req.send_string(body) {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("transport error: {e}"),
-    };
-    let status = resp.status();
-    let body = serde_json::from_str(&resp.into_string().unwrap()).unwrap_or(Value::Null);
+fn send_raw(req: Req, body: &str) -> Answer {
+    let resp = exchange(req, Some(body.to_string()));
     Answer {
-        status,
-        body,
+        status: resp.status.as_u16(),
+        body: serde_json::from_str(&resp.text()).unwrap_or(Value::Null),
         set_cookie: None,
     }
+}
+
+fn exchange(req: Req, body: Option<String>) -> http::Response {
+    let Req { client, req } = req;
+    let req = match body {
+        Some(b) => req.json_body(b),
+        None => req,
+    };
+    client
+        .send(&req)
+        .unwrap_or_else(|e| panic!("transport error: {e}"))
 }
 
 impl Org {
@@ -123,10 +145,10 @@ impl Org {
     ) -> Answer {
         let mut req = self
             .agent
-            .request(method, &self.url(path))
-            .set("Content-Type", "application/json");
+            .request(method.parse().unwrap(), &self.url(path))
+            .header("Content-Type", "application/json");
         if let Some(a) = auth {
-            req = req.set("Authorization", a);
+            req = req.header("Authorization", a);
         }
         send(req, body)
     }
@@ -309,9 +331,9 @@ fn email_password_session_needs_the_csrf_header() {
         let mut req = org
             .agent
             .get(&org.url("/rest/orgs/{org}/functions"))
-            .set("Cookie", &jsession);
+            .header("Cookie", &jsession);
         if let Some(c) = csrf {
-            req = req.set("X-sess-id", c);
+            req = req.header("X-sess-id", c);
         }
         send(req, None)
     };
@@ -636,8 +658,8 @@ fn malformed_requests_get_json_errors() {
     let mut req = org
         .agent
         .post(&org.url("/rest/orgs/{org}/incidents"))
-        .set("Authorization", &org.auth);
-    req = req.set("Content-Type", "application/json");
+        .header("Authorization", &org.auth);
+    req = req.header("Content-Type", "application/json");
     let a = send_raw(req, "{not json");
     assert_eq!(a.status, 400);
     assert!(a.body["message"]
@@ -786,7 +808,7 @@ fn the_org_survives_a_restart_with_the_same_key() {
     // The old key and the old CA file still work.
     let old_client = agent(&server::ca_path_for(&db));
     let url = second.url(&format!("/rest/orgs/{{org}}/incidents/{}", inc["id"]));
-    let got = send(old_client.get(&url).set("Authorization", &auth), None);
+    let got = send(old_client.get(&url).header("Authorization", &auth), None);
     assert_eq!(got.status, 200, "{}", got.body);
     assert_eq!(got.body["name"], "kept");
     assert_eq!(
@@ -819,7 +841,7 @@ fn serve_binary_writes_the_app_config_once_listening() {
     let url = format!("https://{}:{}/rest/session", entry("host"), entry("port"));
     let client = agent(Path::new(&entry("cafile")));
     let s = send(
-        client.get(&url).set(
+        client.get(&url).header(
             "Authorization",
             &basic(&entry("api_key_id"), &entry("api_key_secret")),
         ),

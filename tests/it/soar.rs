@@ -133,15 +133,26 @@ async fn dispatch(
 
 impl Mock {
     fn start(routes: Vec<(&str, &str, Handler)>) -> Mock {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let cert = rcgen::generate_simple_self_signed(vec![
             "127.0.0.1".to_string(),
             "localhost".to_string(),
         ])
         .unwrap();
+        let pem = cert.cert.pem();
+        Mock::start_tls(&pem, &cert.key_pair.serialize_pem(), &pem, routes)
+    }
+
+    /// A mock serving `cert_pem` (with `key_pem`), whose `cafile` holds `cafile_pem`.
+    fn start_tls(
+        cert_pem: &str,
+        key_pem: &str,
+        cafile_pem: &str,
+        routes: Vec<(&str, &str, Handler)>,
+    ) -> Mock {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let cafile = dir.path().join("ca.pem");
-        std::fs::write(&cafile, cert.cert.pem()).unwrap();
+        std::fs::write(&cafile, cafile_pem).unwrap();
         let seen = Arc::new(Mutex::new(vec![]));
         let state = MockState {
             routes: Arc::new(
@@ -162,7 +173,7 @@ impl Mock {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
-        let (cert_pem, key_pem) = (cert.cert.pem(), cert.key_pair.serialize_pem());
+        let (cert_pem, key_pem) = (cert_pem.to_string(), key_pem.to_string());
         runtime.spawn(async move {
             let config = axum_server::tls_rustls::RustlsConfig::from_pem(
                 cert_pem.into_bytes(),
@@ -171,6 +182,7 @@ impl Mock {
             .await
             .unwrap();
             axum_server::from_tcp_rustls(listener, config)
+                .unwrap()
                 .serve(app.into_make_service())
                 .await
                 .unwrap();
@@ -856,4 +868,95 @@ fn an_unreachable_proxy_is_named_and_its_password_hidden() {
     assert!(all.contains("proxy"), "{all}");
     assert!(!all.contains("proxy-pass-hidden"), "{all}");
     assert!(mock.seen().is_empty());
+}
+
+// ---- TLS as admins have it --------------------------------------------------------------------
+
+/// A self-signed certificate as `openssl req -x509` makes it: `CA:TRUE`, its own issuer.
+fn openssl_style_self_signed(names: &[&str], not_after: Option<(i32, u8, u8)>) -> (String, String) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, names[0]);
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    if let Some((y, m, d)) = not_after {
+        params.not_before = rcgen::date_time_ymd(y - 1, m, d);
+        params.not_after = rcgen::date_time_ymd(y, m, d);
+    }
+    let cert = params.self_signed(&key).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+fn transport_kind(e: &SoarError) -> Option<TransportKind> {
+    match e {
+        SoarError::Transport { kind, .. } => Some(*kind),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_self_signed_ca_true_certificate_in_cafile_was_refused_as_ca_used_as_end_entity() {
+    let (cert, key) = openssl_style_self_signed(&["127.0.0.1", "localhost"], None);
+    let mock = Mock::start_tls(&cert, &key, &cert, vec![session_route()]);
+    let client = Client::connect(mock.settings()).unwrap();
+    assert_eq!(client.org().id.0, 202);
+    assert_eq!(mock.seen().len(), 1);
+}
+
+#[test]
+fn a_certificate_of_another_ca_is_refused_and_the_help_names_cafile() {
+    let (cert, key) = openssl_style_self_signed(&["127.0.0.1"], None);
+    let (other, _) = openssl_style_self_signed(&["127.0.0.1"], None);
+    let mock = Mock::start_tls(&cert, &key, &other, vec![session_route()]);
+    let e = Client::connect(mock.settings()).unwrap_err();
+    assert_eq!(transport_kind(&e), Some(TransportKind::Tls), "{e:?}");
+    let help = e.help().unwrap();
+    assert!(help.contains("check cafile"), "{help}");
+    assert!(mock.seen().is_empty());
+}
+
+#[test]
+fn a_certificate_for_another_host_name_is_refused_and_the_help_names_the_host() {
+    // The certificate is the one in cafile (trusted), but made for another name.
+    let (cert, key) = openssl_style_self_signed(&["soar.example.com"], None);
+    let mock = Mock::start_tls(&cert, &key, &cert, vec![session_route()]);
+    let e = Client::connect(mock.settings()).unwrap_err();
+    assert_eq!(
+        transport_kind(&e),
+        Some(TransportKind::CertificateName),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("not valid for this host name"),
+        "{e}"
+    );
+    let help = e.help().unwrap();
+    assert!(help.contains("host name 127.0.0.1"), "{help}");
+    assert!(help.contains("RESPACK_HOST"), "{help}");
+    assert!(help.contains("not the cause"), "{help}");
+    assert!(mock.seen().is_empty());
+}
+
+#[test]
+fn an_expired_certificate_is_refused_and_the_help_names_expiry() {
+    for (names, label) in [
+        (vec!["127.0.0.1"], "right name"),
+        (vec!["soar.example.com"], "wrong name too"),
+    ] {
+        let (cert, key) = openssl_style_self_signed(&names, Some((2020, 1, 1)));
+        let mock = Mock::start_tls(&cert, &key, &cert, vec![session_route()]);
+        let e = Client::connect(mock.settings()).unwrap_err();
+        assert_eq!(
+            transport_kind(&e),
+            Some(TransportKind::CertificateExpired),
+            "{label}: {e:?}"
+        );
+        let help = e.help().unwrap();
+        assert!(help.contains("has expired"), "{label}: {help}");
+        assert!(help.contains("not the cause"), "{label}: {help}");
+        assert!(mock.seen().is_empty());
+    }
 }

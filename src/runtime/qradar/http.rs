@@ -1,16 +1,17 @@
-//! The HTTP session the three clients share: a ureq agent with a cookie jar, TLS settings from
-//! `verify_cert`, timeouts, and the headers the integrations put on every request.
+//! The HTTP session the three clients share: a [`crate::http`] client with a cookie jar, TLS
+//! settings from `verify_cert`, timeouts, and the headers the integrations put on every request.
 //!
 //! Like the integrations' `requests.Session`, the session keeps cookies: the QRadar app token
 //! travels as cookie `SEC` (and as header `SEC`), and the XSRF cookie an app sets comes back both
 //! as cookie and, once copied by the client, as its `X-...XSRF-TOKEN` header.
 
-use std::io::Read;
-use std::sync::Arc;
 use std::time::Duration;
+
+use url::Url;
 
 use super::config::{Secret, Verify};
 use super::error::QradarError;
+use crate::http;
 
 /// Largest body read (a STIX bundle of a big offense is a few MB).
 const MAX_BODY: u64 = 256 * 1024 * 1024;
@@ -35,15 +36,20 @@ impl Reply {
 
 /// One client's session against one base URL.
 pub struct Session {
-    agent: ureq::Agent,
-    base: String,
+    client: http::Client,
+    /// The base URL with a trailing `/`, so that paths join under it; `Err` holds the text
+    /// that is not a URL, which the first request names.
+    base: Result<Url, String>,
     headers: Vec<(String, String)>,
 }
 
 impl Session {
-    /// `base` is the URL every path is appended to; `sec` (when given) goes out as header `SEC`
+    /// `base` is the URL every path goes under; `sec` (when given) goes out as header `SEC`
     /// and, with `true`, as cookie `SEC`; `basic` as an `Authorization: Basic` header; `proxy`
-    /// is an HTTP (CONNECT) or SOCKS proxy URL.
+    /// is an HTTP (CONNECT) proxy URL, possibly with `user:password@`.
+    ///
+    /// Like the integrations' `requests` calls, nothing is retried: each answer is reported as
+    /// it came, in the integration's words.
     pub fn new(
         base: String,
         verify: &Verify,
@@ -52,8 +58,33 @@ impl Session {
         sec: Option<(&Secret, bool)>,
         basic: Option<(&str, &Secret)>,
     ) -> Result<Session, QradarError> {
-        let base = base.trim_end_matches('/').to_string();
-        let mut jar = cookie_store::CookieStore::default();
+        let trimmed = base.trim_end_matches('/');
+        let base = Url::parse(&format!("{trimmed}/")).map_err(|_| trimmed.to_string());
+        let mut config = http::Config::new(verify.clone());
+        config.connect_timeout = timeout.min(Duration::from_secs(30));
+        config.timeout = Some(timeout);
+        config.retry = http::RetryPolicy::none();
+        config.cookies = true;
+        config.max_body = MAX_BODY;
+        if let Some(proxy) = proxy {
+            config.proxy =
+                Some(
+                    http::Proxy::parse(proxy).map_err(|reason| QradarError::BadProxy {
+                        proxy: without_credentials(proxy),
+                        reason,
+                    })?,
+                );
+        }
+        let client = http::Client::new(config).map_err(|e| match e {
+            http::Error::CaFile { path, message } => QradarError::CaFile {
+                path,
+                reason: message,
+            },
+            other => QradarError::BadProxy {
+                proxy: proxy.map(without_credentials).unwrap_or_default(),
+                reason: other.to_string(),
+            },
+        })?;
         let mut headers = vec![
             ("Accept".to_string(), "application/json".to_string()),
             ("Content-Type".to_string(), "application/json".to_string()),
@@ -61,14 +92,8 @@ impl Session {
         if let Some((token, as_cookie)) = sec {
             headers.push(("SEC".into(), token.expose().into()));
             if as_cookie {
-                // The jar scopes the cookie to the host; a base that is not a URL fails below
-                // at the first request with a message naming it, so a bad parse is not fatal here.
-                if let Ok(url) = url::Url::parse(&base) {
-                    let cookie =
-                        cookie_store::RawCookie::build(("SEC", token.expose().to_string()))
-                            .path("/")
-                            .build();
-                    let _ = jar.insert_raw(&cookie, &url);
+                if let Ok(url) = &base {
+                    client.set_cookie(url, "SEC", token.expose());
                 }
             }
         }
@@ -78,31 +103,25 @@ impl Session {
             let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
             headers.push(("Authorization".into(), format!("Basic {encoded}")));
         }
-        let mut builder = ureq::AgentBuilder::new()
-            .cookie_store(jar)
-            .timeout_connect(timeout.min(Duration::from_secs(30)))
-            .timeout(timeout)
-            .redirects(0);
-        if let Some(proxy) = proxy {
-            let proxy = ureq::Proxy::new(proxy).map_err(|e| QradarError::BadProxy {
-                proxy: proxy.to_string(),
-                reason: e.to_string(),
-            })?;
-            builder = builder.proxy(proxy);
-        }
-        if let Some(tls) = tls_config(verify)? {
-            builder = builder.tls_config(tls);
-        }
         Ok(Session {
-            agent: builder.build(),
+            client,
             base,
             headers,
         })
     }
 
-    /// The full URL of `path` (which starts with `/`).
+    /// The full URL of `path` (which starts with `/`), for messages.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        match self.join(path) {
+            Ok(url) => url.to_string(),
+            Err(text) => format!("{text}{path}"),
+        }
+    }
+
+    fn join(&self, path: &str) -> Result<Url, String> {
+        let base = self.base.as_ref().map_err(String::clone)?;
+        base.join(path.trim_start_matches('/'))
+            .map_err(|_| format!("{base}{path}"))
     }
 
     /// Add (or replace) a header sent on every later request.
@@ -113,47 +132,45 @@ impl Session {
 
     /// The value of a cookie the server set for this session's host.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        let jar = self.agent.cookie_store();
-        let value = jar
-            .iter_unexpired()
-            .find(|c| c.name() == name)
-            .map(|c| c.value().to_string());
-        value
+        self.client.cookie(self.base.as_ref().ok()?, name)
     }
 
     pub fn get(&self, path: &str) -> Result<Reply, String> {
-        self.send("GET", &self.url(path))
+        self.send(http::Method::GET, path)
     }
 
     pub fn post(&self, path: &str) -> Result<Reply, String> {
-        self.send("POST", &self.url(path))
+        self.send(http::Method::POST, path)
     }
 
     /// Send a request; any HTTP status is a `Reply`, only transport failures are errors.
-    fn send(&self, method: &str, url: &str) -> Result<Reply, String> {
-        let mut req = self.agent.request(method, url);
+    fn send(&self, method: http::Method, path: &str) -> Result<Reply, String> {
+        let url = self
+            .join(path)
+            .map_err(|text| format!("{text} is not a URL"))?;
+        let mut req = http::Request::new(method, url);
         for (name, value) in &self.headers {
-            req = req.set(name, value);
+            req = req.header(name, value);
         }
-        let resp = match req.call() {
-            Ok(resp) => resp,
-            Err(ureq::Error::Status(_, resp)) => resp,
-            Err(ureq::Error::Transport(t)) => return Err(t.to_string()),
-        };
-        let status = resp.status();
-        let mut body = String::new();
-        resp.into_reader()
-            .take(MAX_BODY)
-            .read_to_string(&mut body)
-            .map_err(|e| format!("reading the response of {url}: {e}"))?;
-        Ok(Reply { status, body })
+        let resp = self.client.send(&req).map_err(|e| e.to_string())?;
+        Ok(Reply {
+            status: resp.status.as_u16(),
+            body: resp.text(),
+        })
     }
 }
 
-/// The TLS client configuration for `verify` ([`crate::tls`]), with its errors as QRadar errors.
-fn tls_config(verify: &Verify) -> Result<Option<Arc<rustls::ClientConfig>>, QradarError> {
-    crate::tls::client_config(verify).map_err(|e| QradarError::CaFile {
-        path: e.path,
-        reason: e.message,
-    })
+/// A proxy URL for a message: scheme, host and port, never the credentials.
+fn without_credentials(proxy: &str) -> String {
+    match proxy.rsplit_once('@') {
+        Some((before, host)) => {
+            let scheme = before.split_once("://").map_or("", |(s, _)| s);
+            if scheme.is_empty() {
+                host.to_string()
+            } else {
+                format!("{scheme}://{host}")
+            }
+        }
+        None => proxy.to_string(),
+    }
 }
