@@ -17,7 +17,7 @@
 //! not meet answers 400, as the menu item would not have been offered.
 //!
 //! [`Workflows`] is the [`Extension`] that mounts the invocation route together with the
-//! emulated QRadar endpoints ([`super::emulated`]) on the same HTTPS listener, and points the
+//! emulated QRadar endpoints ([`crate::emulate`]) on the same HTTPS listener, and points the
 //! runtime's QRadar configuration at them.
 
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use super::emulated::{self, EmulatedQradar};
+use crate::emulate::{self, EmulatedQradar};
 use super::error::ApiError;
 use super::kinds::Kind;
 use super::state::{json_body, AppState, Caller, ServerInfo};
@@ -376,7 +376,7 @@ impl Extension for SharedWorkflows {
             .layer(axum::Extension(invoker))
             .with_state(state);
         if let QradarTarget::Emulated { state, .. } = &w.qradar {
-            router = router.merge(emulated::router(state.clone()));
+            router = router.merge(emulate::router(state.clone()));
         }
         router
     }

@@ -23,7 +23,6 @@
 
 pub mod actions;
 pub mod api;
-pub mod emulated;
 pub mod error;
 pub mod export;
 pub mod import;
