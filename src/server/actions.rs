@@ -29,13 +29,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use crate::emulate::{self, EmulatedQradar};
 use super::error::ApiError;
 use super::kinds::Kind;
 use super::state::{json_body, AppState, Caller, ServerInfo};
 use super::store::{now_ms, IncidentId, ItemKind, OrgId, Store};
 use super::{ConfigSection, Extension};
 use crate::attack::CachePolicy;
+use crate::emulate::{self, EmulatedQradar};
 use crate::res::{ResFile, WorkflowName};
 use crate::runtime::engine::{Context, Engine, Failure, Outcome};
 use crate::runtime::mitre::Api;
@@ -278,7 +278,9 @@ impl Invoker {
 
 impl Workflows {
     /// What `respack serve` mounts: the emulated QRadar playing `scenario` (`builtin` or a
-    /// file), ATT&CK from `bundle` or, on first use, the cache or MITRE's TAXII server.
+    /// file), ATT&CK from `bundle` or, on first use, the cache or MITRE's TAXII server. A
+    /// scenario or bundle given is read now, so a bad one stops the start with its own error
+    /// rather than failing the first workflow.
     pub fn for_cli(
         db: &std::path::Path,
         scenario: &str,
@@ -291,11 +293,16 @@ impl Workflows {
         } else {
             std::env::current_dir().map(|d| d.join(&ca)).unwrap_or(ca)
         };
+        let attack = match bundle {
+            Some(b) => {
+                let spec = AttackSpec::Bundle(b);
+                let (index, _, _) = setup::open_attack(&spec, &CachePolicy::default_dir())?;
+                AttackTarget::Ready(index)
+            }
+            None => AttackTarget::lazy(AttackSpec::Auto),
+        };
         Ok(Workflows {
-            attack: AttackTarget::lazy(match bundle {
-                Some(b) => AttackSpec::Bundle(b),
-                None => AttackSpec::Auto,
-            }),
+            attack,
             mitre_api: Api::V1,
             qradar: QradarTarget::Emulated {
                 state: EmulatedQradar::new(scenario),
