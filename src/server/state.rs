@@ -243,9 +243,16 @@ impl Caller {
     }
 }
 
+/// At most this much of a refused body is read (and dropped) before answering, so that a
+/// client that sends its whole body before reading (Python's urllib, IBM's client) gets the
+/// 413 instead of a broken connection. Beyond it, or after [`Limits::header_timeout`], the
+/// connection is closed.
+const DRAIN_MAX: usize = 32 * 1024 * 1024;
+
 /// In front of every route: authenticate the request once, and hold an unauthenticated one
-/// to [`Limits::unauthenticated_body`], refusing a larger declared body with 413 before any of
-/// it is read (a chunked one is cut off at the limit by the body extractors, also with 413).
+/// to [`Limits::unauthenticated_body`]. A larger declared body is refused with 413 before any
+/// of it is kept: what the client sends anyway is dropped as it arrives (see [`DRAIN_MAX`]).
+/// A chunked one is cut off at the limit by the body extractors, also with 413.
 pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let outcome = if has_credentials(req.headers()) {
         Caller::authenticate(req.headers(), &state).await
@@ -264,11 +271,31 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return ApiError::payload_too_large(limit, outcome.is_ok()).into_response();
+        let refused = ApiError::payload_too_large(limit, outcome.is_ok());
+        let _ = tokio::time::timeout(state.limits().header_timeout, drain(req)).await;
+        let mut response = refused.into_response();
+        response.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
     }
     req.extensions_mut().insert(Authenticated(outcome));
     let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
     next.run(req).await
+}
+
+/// Read and drop up to [`DRAIN_MAX`] bytes of the request's body.
+async fn drain(req: Request) {
+    use http_body_util::BodyExt;
+    let mut body = req.into_body();
+    let mut seen = 0usize;
+    while seen <= DRAIN_MAX {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => break,
+        }
+    }
 }
 
 /// Whether the request carries credentials of either kind (checked or not).

@@ -1311,7 +1311,11 @@ mod tests {
         drop(store);
         let bytes = std::fs::read(&path).unwrap();
         let text = String::from_utf8_lossy(&bytes);
-        for old in ["OLD-PASSWORD-PLAINTEXT", "OLD-SECRET-PLAINTEXT", "OLD-SESSION-TOKEN"] {
+        for old in [
+            "OLD-PASSWORD-PLAINTEXT",
+            "OLD-SECRET-PLAINTEXT",
+            "OLD-SESSION-TOKEN",
+        ] {
             assert!(!text.contains(old), "{old} is still in the file");
         }
     }

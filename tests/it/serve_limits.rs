@@ -65,8 +65,9 @@ fn exchange(org: &Org, head: &str) -> String {
 
 #[test]
 fn unauthenticated_body_over_64_kib_is_refused_with_413_before_it_is_read() {
-    let org = Org::start();
-    // 20 MB declared, none sent: the answer comes without the server waiting for the body.
+    let org = org_with(|o| o.limits.header_timeout = Duration::from_millis(300));
+    // 20 MB declared, none sent: refused without the body (a client still sending gets the
+    // header timeout to finish; this one sends nothing, so the answer follows it).
     let answer = exchange(
         &org,
         "POST /rest/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
@@ -74,6 +75,18 @@ fn unauthenticated_body_over_64_kib_is_refused_with_413_before_it_is_read() {
     );
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("at most 65536 bytes"), "{answer}");
+
+    // A client that sends all 20 MB before reading (as urllib does) gets the 413 too.
+    let patient = Org::start();
+    match patient
+        .agent
+        .post(&patient.url("/rest/session"))
+        .set("Content-Type", "application/json")
+        .send_bytes(&vec![b' '; 20 << 20])
+    {
+        Err(ureq::Error::Status(413, _)) => {}
+        other => panic!("a 20 MB login body got {other:?}"),
+    }
 
     // A chunked body has no declared length: it is cut off at the limit.
     let big = format!("{{\"email\": \"{}\"}}", "x".repeat(70 * 1024));
