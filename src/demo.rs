@@ -22,6 +22,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::attack::{AttackError, CachePolicy};
+use crate::emulate::{EmulatedQradar, Scenario};
 use crate::help::Help;
 use crate::package::names::{
     ARTIFACT_TACTICS, FIND_REFERENCE_SETS_RULE, INCIDENT_TACTICS, MAP_RULE_RULE, OFFENSE_RULE,
@@ -33,7 +34,6 @@ use crate::runtime::mitre::Api;
 use crate::runtime::setup::{self, AttackDefaults, AttackSpec, BUILTIN_SCENARIO};
 use crate::runtime::ui::{render_task, TableDef};
 use crate::server::actions::{AttackTarget, QradarTarget, SharedWorkflows, Workflows};
-use crate::server::emulated::{EmulatedQradar, Scenario};
 use crate::server::{self, ServerError};
 use crate::soar::{self, Client, IncidentId, SoarError};
 

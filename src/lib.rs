@@ -15,6 +15,7 @@
 //! | [`ops`] | check / install / diff / uninstall executing a `Plan` | network, files |
 //! | [`attack`] | ATT&CK STIX index, bundle files and TAXII | files, network |
 //! | [`runtime`] | the reference function runtime and the workflow engine | network, subprocess |
+//! | [`emulate`] | the emulated QRadar / QRadar Advisor endpoints, used by `server` and `runtime` | network |
 //! | [`server`] | the reference SOAR org (`respack serve`) | network, files |
 //! | [`demo`] | `respack demo`: both README stories on an embedded org | network, files, subprocess |
 //! | [`cli`] | clap definitions and one thin adapter per command | terminal |
@@ -23,6 +24,7 @@ pub mod appconfig;
 pub mod attack;
 pub mod cli;
 pub mod demo;
+pub mod emulate;
 pub mod help;
 pub mod http;
 pub mod ops;

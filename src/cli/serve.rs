@@ -8,15 +8,28 @@ use crate::server;
 /// Run the reference SOAR org: an emulation of the SOAR REST API subset respack and IBM's
 /// clients use, over HTTPS, with its state in SQLite.
 ///
-/// On first start it creates the org, an API key, an admin user and a certificate for
-/// 127.0.0.1 and localhost, all kept in the database so the org survives a restart.
-/// --write-config writes an app.config (host, port, org, api_key_id, api_key_secret, cafile)
-/// once the server listens. Stop it with Ctrl-C or SIGTERM.
+/// On first start it creates the org, an admin user and a certificate for 127.0.0.1 and
+/// localhost, kept in the database so the org survives a restart. Secrets are kept only hashed,
+/// so every start issues a new API key and admin password (the keys of the last 5 starts keep
+/// working); --write-config writes them in an app.config (host, port, org, api_key_id,
+/// api_key_secret, cafile) once the server listens. Stop it with Ctrl-C or SIGTERM.
+///
+/// It listens on loopback only: anyone who holds the API key can import a workflow whose
+/// python3 scripts then run on this host, so another address needs --allow-remote.
+///
+/// Limits: bodies of requests without valid credentials are refused over 64 KiB (413), a
+/// connection must send its request headers within 30 s, login sessions end after an hour
+/// unused, and imports left pending expire after 15 minutes.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Address to listen on; port 0 picks a free port
+    /// Address to listen on; port 0 picks a free port. Loopback only unless --allow-remote
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub listen: String,
+    /// Allow a --listen address beyond loopback (such as 0.0.0.0:8443). Anyone who reaches it
+    /// with the org's API key can run python3 scripts on this host: use it only on a network
+    /// you trust
+    #[arg(long)]
+    pub allow_remote: bool,
     /// SQLite database file holding the org
     #[arg(long, default_value = "respack-org.db")]
     pub db: PathBuf,
@@ -37,6 +50,10 @@ pub struct Args {
     /// server, on first use]
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
+    /// Close connections whose request headers are not complete after this many milliseconds
+    /// (tests set it small)
+    #[arg(long, value_name = "MS", hide = true)]
+    pub header_timeout_ms: Option<u64>,
 }
 
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
@@ -45,6 +62,10 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     opts.org = args.org;
     opts.write_config = args.write_config;
     opts.seed_integrations = args.seed_integrations;
+    opts.allow_remote = args.allow_remote;
+    if let Some(ms) = args.header_timeout_ms {
+        opts.limits.header_timeout = std::time::Duration::from_millis(ms);
+    }
     let attack = match args.bundle {
         Some(b) => AttackSpec::Bundle(b),
         None => AttackSpec::Auto(env.attack.clone()),
@@ -62,6 +83,12 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             std::sync::Arc::new(workflows),
         )));
     let running = server::start(opts)?;
+    if !running.addr().ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {}, beyond loopback: anyone who reaches it with the org's API key can run python3 scripts on this host",
+            running.addr()
+        );
+    }
     println!(
         "listening on {} (org {:?})",
         running.base_url(),

@@ -7,7 +7,7 @@
 //!   so an earlier download serves offline.
 //! - QRadar (QRadar Advisor, its CAFM app, QRadar's reference sets): an app.config with the
 //!   integrations' sections, or a scenario played by the emulated QRadar
-//!   ([`crate::server::emulated`]) started in this process.
+//!   ([`crate::emulate`]) started in this process.
 //! - `[fn_mitre_integration]` of the same app.config (read once, by [`crate::appconfig`]) may name `stix_bundle_path` or `taxii_url`
 //!   (our own keys: the 1.0 integration had none) and `api = v1 | v2`.
 
@@ -20,9 +20,9 @@ use super::qradar::QradarError;
 use super::Runtime;
 use crate::appconfig;
 use crate::attack::{self, AttackError, CachePolicy, Domain, Index, Source, TaxiiSource};
+use crate::emulate::scenario::ScenarioError;
+use crate::emulate::{EmulatedServer, Scenario};
 use crate::help::Help;
-use crate::server::emulated::scenario::ScenarioError;
-use crate::server::emulated::{EmulatedServer, Scenario};
 
 /// Where ATT&CK comes from.
 #[derive(Debug, Clone)]

@@ -17,7 +17,7 @@
 //! not meet answers 400, as the menu item would not have been offered.
 //!
 //! [`Workflows`] is the [`Extension`] that mounts the invocation route together with the
-//! emulated QRadar endpoints ([`super::emulated`]) on the same HTTPS listener, and points the
+//! emulated QRadar endpoints ([`crate::emulate`]) on the same HTTPS listener, and points the
 //! runtime's QRadar configuration at them.
 
 use std::path::PathBuf;
@@ -29,7 +29,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use super::emulated::{self, EmulatedQradar};
 use super::error::ApiError;
 use super::kinds::Kind;
 use super::state::{json_body, AppState, Caller, ServerInfo};
@@ -37,6 +36,7 @@ use super::store::{now_ms, IncidentId, ItemKind, OrgId, Store};
 use super::{ConfigSection, Extension};
 use crate::appconfig::{self, AppConfigError};
 use crate::attack::CachePolicy;
+use crate::emulate::{self, EmulatedQradar};
 use crate::res::{ResFile, WorkflowName};
 use crate::runtime::engine::{Context, Engine, Failure, Outcome};
 use crate::runtime::mitre::Api;
@@ -283,7 +283,9 @@ impl Invoker {
 
 impl Workflows {
     /// What `respack serve` mounts: the emulated QRadar playing `scenario` (`builtin` or a
-    /// file), ATT&CK from `attack` opened through `cache` on first use, scripts run by `python`.
+    /// file), scripts run by `python`, ATT&CK from `attack` opened through `cache`: a bundle
+    /// given is read now, so a bad one stops the start with its own error rather than failing
+    /// the first workflow; otherwise on first use.
     pub fn for_cli(
         db: &std::path::Path,
         scenario: &str,
@@ -298,8 +300,15 @@ impl Workflows {
         } else {
             std::env::current_dir().map(|d| d.join(&ca)).unwrap_or(ca)
         };
+        let attack = match attack {
+            spec @ AttackSpec::Bundle(_) => {
+                let (index, _, _) = setup::open_attack(&spec, &cache)?;
+                AttackTarget::Ready(index)
+            }
+            spec => AttackTarget::lazy(spec, cache),
+        };
         Ok(Workflows {
-            attack: AttackTarget::lazy(attack, cache),
+            attack,
             mitre_api: Api::V1,
             qradar: QradarTarget::Emulated {
                 state: EmulatedQradar::new(scenario),
@@ -381,7 +390,7 @@ impl Extension for SharedWorkflows {
             .layer(axum::Extension(invoker))
             .with_state(state);
         if let QradarTarget::Emulated { state, .. } = &w.qradar {
-            router = router.merge(emulated::router(state.clone()));
+            router = router.merge(emulate::router(state.clone()));
         }
         router
     }
@@ -889,7 +898,7 @@ mod tests {
         let e = sections("[a]\nx = 1\nX = 2\n").unwrap_err();
         assert!(matches!(e, AppConfigError::DuplicateKey { .. }), "{e}");
 
-        let text = EmulatedQradar::new(crate::server::emulated::Scenario::builtin())
+        let text = EmulatedQradar::new(crate::emulate::Scenario::builtin())
             .app_config("https://127.0.0.1:1", "/ca.pem");
         let names: Vec<String> = sections(&text)
             .unwrap()

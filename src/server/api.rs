@@ -1,6 +1,10 @@
 //! The REST routes of the reference org: session, constants, org, configuration export and
 //! import, and the configuration object endpoints (res-format.md §2). Incidents, data table rows
 //! and tasks are in [`super::incidents`].
+//!
+//! A PENDING import holds its whole `.res` in the database until it is accepted or rejected;
+//! one left alone expires after [`super::Limits::pending_import`] (status EXPIRED, `.res`
+//! dropped), checked whenever imports are touched and by the server's sweep.
 
 use std::collections::HashMap;
 
@@ -16,6 +20,7 @@ use super::error::ApiError;
 use super::export;
 use super::import::{self, ImportError};
 use super::kinds::{self, Kind, Target};
+use super::limits::ms;
 use super::state::{json_body, session_cookie, AppState, Caller, Principal};
 use super::store::{ImportId, Org, OrgId, Store, StoredObject};
 
@@ -171,6 +176,7 @@ async fn get_session(State(state): State<AppState>, caller: Caller) -> ApiResult
 
 async fn post_session(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let body = json_body(&body)?;
+    let (now, idle) = (state.now_ms(), ms(state.limits().session_idle));
     let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
     let (Some(email), Some(password)) = (field("email"), field("password")) else {
         return Err(ApiError::bad_request(
@@ -182,7 +188,7 @@ async fn post_session(State(state): State<AppState>, body: Bytes) -> ApiResult<R
             let Some(user) = s.verify_password(&email, &password)? else {
                 return Ok(None);
             };
-            let (token, csrf) = s.create_session(user.id)?;
+            let (token, csrf) = s.create_session(user.id, now, idle)?;
             let orgs = s.user_orgs(user.id)?;
             Ok(Some((user, orgs, token, csrf)))
         })
@@ -298,12 +304,17 @@ async fn export_history(
         .await
 }
 
-/// Phase one of an import on `store`: plan it and record it as PENDING; the DTO.
-pub(crate) fn begin_import(store: &Store, org: OrgId, res: &Value) -> Result<Value, ImportError> {
+/// Phase one of an import on `store` at `created` (ms): plan it and record it as PENDING;
+/// the DTO.
+pub(crate) fn begin_import(
+    store: &Store,
+    org: OrgId,
+    res: &Value,
+    created: i64,
+) -> Result<Value, ImportError> {
     let plan = import::plan(res, &mut |kind| store.objects(org, kind))?;
-    let created = super::store::now_ms();
     let draft = import::dto(0, org, "PENDING", created, &plan);
-    let id = store.insert_import(org, res, &draft)?;
+    let id = store.insert_import(org, res, &draft, created)?;
     let dto = import::dto(id.0, org, "PENDING", created, &plan);
     store.finish_import_dto(org, id, &dto)?;
     Ok(dto)
@@ -319,6 +330,11 @@ pub(crate) fn finish_import(
     let Some((status, res, dto)) = store.import(org, id)? else {
         return Err(ApiError::not_found(format!("No import {id}")));
     };
+    if status == "EXPIRED" {
+        return Err(ApiError::conflict(format!(
+            "Import {id} expired: it was left PENDING too long; post the export again"
+        )));
+    }
     if status != "PENDING" {
         return Err(ApiError::conflict(format!(
             "Import {id} is already {status}; only a PENDING import can be accepted or rejected"
@@ -355,9 +371,20 @@ async fn post_import(
 ) -> ApiResult {
     let org = caller.check_org(OrgId(org))?;
     let res = json_body(&body)?;
+    // The text is parsed: do not hold both while the import is planned and stored.
+    drop(body);
+    let (now, ttl) = import_clock(&state);
     state
-        .with_store(move |s| Ok(Json(begin_import(s, org, &res)?)))
+        .with_store(move |s| {
+            s.expire_imports(now, ttl)?;
+            Ok(Json(begin_import(s, org, &res, now)?))
+        })
         .await
+}
+
+/// Now and the PENDING lifetime, in ms.
+fn import_clock(state: &AppState) -> (i64, i64) {
+    (state.now_ms(), ms(state.limits().pending_import))
 }
 
 async fn get_import(
@@ -366,12 +393,17 @@ async fn get_import(
     Path((org, id)): Path<(i64, i64)>,
 ) -> ApiResult {
     let org = caller.check_org(OrgId(org))?;
+    let (now, ttl) = import_clock(&state);
     state
-        .with_store(move |s| match s.import(org, ImportId(id))? {
+        .with_store(move |s| {
+            s.expire_imports(now, ttl)?;
+            Ok(s.import(org, ImportId(id))?)
+        })
+        .await
+        .and_then(|found| match found {
             Some((_, _, dto)) => Ok(Json(dto)),
             None => Err(ApiError::not_found(format!("No import {id}"))),
         })
-        .await
 }
 
 async fn put_import(
@@ -391,8 +423,12 @@ async fn put_import(
             )))
         }
     };
+    let (now, ttl) = import_clock(&state);
     state
-        .with_store(move |s| Ok(Json(finish_import(s, org, ImportId(id), accept)?)))
+        .with_store(move |s| {
+            s.expire_imports(now, ttl)?;
+            Ok(Json(finish_import(s, org, ImportId(id), accept)?))
+        })
         .await
 }
 
@@ -416,6 +452,91 @@ fn builtin_type_id(name: &str) -> Option<i64> {
         "__function" => 11,
         _ => return None,
     })
+}
+
+/// Numeric ids of data tables as types (rules' `object_type` in the default handle format)
+/// start here, as on SOAR, so they never collide with the built-in types' ids.
+const TABLE_TYPE_ID_BASE: i64 = 1000;
+
+fn table_type_id(table: &StoredObject) -> i64 {
+    TABLE_TYPE_ID_BASE + table.id.0
+}
+
+/// Name of a built-in object type by its numeric id (the inverse of [`builtin_type_id`]).
+fn builtin_type_name(id: i64) -> Option<&'static str> {
+    [
+        "incident",
+        "task",
+        "note",
+        "milestone",
+        "artifact",
+        "attachment",
+        "actioninvocation",
+        "organization",
+        "__function",
+    ]
+    .into_iter()
+    .find(|n| builtin_type_id(n) == Some(id))
+}
+
+/// A rule or script body as SOAR keeps it, whatever handle format the client wrote it in:
+/// `object_type` by type name and (rules) `message_destinations` by display name. A client
+/// that read the default format (numeric ids) and PUT the object back sends numbers; SOAR
+/// stores and exports names, so `diff` must see names here too.
+fn normalise_handles(
+    store: &Store,
+    org: OrgId,
+    kind: Kind,
+    body: &mut Value,
+) -> Result<(), ApiError> {
+    if !matches!(kind, Kind::Rule | Kind::Script) {
+        return Ok(());
+    }
+    if let Some(id) = body.get("object_type").and_then(Value::as_i64) {
+        let name = match builtin_type_name(id) {
+            Some(n) => n.to_string(),
+            None => store
+                .objects(org, Kind::DataTable)?
+                .into_iter()
+                .find(|t| table_type_id(t) == id)
+                .map(|t| t.api_name)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("object_type {id}: no such object type"))
+                })?,
+        };
+        body["object_type"] = json!(name);
+    }
+    if kind != Kind::Rule {
+        return Ok(());
+    }
+    let Some(dests) = body
+        .get("message_destinations")
+        .and_then(Value::as_array)
+        .cloned()
+    else {
+        return Ok(());
+    };
+    if !dests.iter().any(Value::is_i64) {
+        return Ok(());
+    }
+    let all = store.objects(org, Kind::MessageDestination)?;
+    let named = dests
+        .iter()
+        .map(|d| match d.as_i64() {
+            None => Ok(d.clone()),
+            Some(id) => all
+                .iter()
+                .find(|m| m.id.0 == id)
+                .and_then(|m| m.body.get("name").cloned())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "message_destinations: no message destination {id}"
+                    ))
+                }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    body["message_destinations"] = Value::Array(named);
+    Ok(())
 }
 
 /// How an object is shown by the REST endpoints (functions get their derived back-references;
@@ -450,7 +571,7 @@ fn view_with(
                     Some(id) => json!(id),
                     None => store
                         .find_object(org, Kind::DataTable, &ot)?
-                        .map(|t| json!(t.id))
+                        .map(|t| json!(table_type_id(&t)))
                         .unwrap_or(json!(ot)),
                 };
                 body["object_type"] = id;
@@ -557,6 +678,7 @@ async fn put_object(
                     o.api_name
                 )));
             }
+            normalise_handles(s, org, kind, &mut body)?;
             let body = {
                 body["uuid"] = o.uuid.clone().map(Value::String).unwrap_or(Value::Null);
                 import::finalize(kind, body.take(), o.id, None)

@@ -55,6 +55,20 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, "Conflict", message)
     }
 
+    /// 413: a body over `limit` bytes; `authenticated` says which limit it was.
+    pub fn payload_too_large(limit: usize, authenticated: bool) -> Self {
+        let who = if authenticated {
+            "a request"
+        } else {
+            "a request without valid credentials"
+        };
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Payload Too Large",
+            format!("The body of {who} may be at most {limit} bytes"),
+        )
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Server Error", message)
     }
@@ -65,6 +79,7 @@ impl ApiError {
             StatusCode::FORBIDDEN => "forbidden",
             StatusCode::NOT_FOUND => "not_found",
             StatusCode::CONFLICT => "conflict",
+            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
             s if s.is_server_error() => "internal",
             _ => "generic",
         }
@@ -129,6 +144,8 @@ pub enum ServerError {
     },
     #[error("invalid --listen address {addr:?}: expected HOST:PORT such as 127.0.0.1:8443")]
     Listen { addr: String },
+    #[error("refusing to listen on {addr}: it reaches beyond this host, and anyone with the org's API key can import a workflow whose python3 scripts then run here")]
+    NotLoopback { addr: String },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -155,6 +172,10 @@ impl crate::help::Help for ServerError {
             ServerError::Listen { .. } | ServerError::Bind { .. } => {
                 Some("pick another address with --listen, or 127.0.0.1:0 for any free port".into())
             }
+            ServerError::NotLoopback { .. } => Some(
+                "listen on 127.0.0.1 (the default), or pass --allow-remote on a network you trust"
+                    .into(),
+            ),
             ServerError::Io { .. } => Some("check that the folder exists and is writable".into()),
             ServerError::Seed(_) => Some(
                 "the seed export is inconsistent; `respack validate` on it names the problem"

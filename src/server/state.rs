@@ -5,16 +5,23 @@
 //! secret on every request, or the `JSESSIONID` cookie of an email/password login together
 //! with the `X-sess-id` header carrying that session's csrf token. No or wrong credentials get
 //! 401; a valid session without the right csrf header gets 403; an API key reaches only its own
-//! org (403 on any other).
+//! org (403 on any other). Sessions unused for [`Limits::session_idle`] are gone (401).
+//!
+//! Requests are authenticated once, by [`guard`] in front of every route: it needs to know
+//! whether the caller is authenticated before reading a body (see [`Limits`]), and leaves the
+//! outcome in the request for the [`Caller`] extractor.
 
 use std::sync::{Arc, Mutex};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::error::ApiError;
+use super::limits::{ms, Clock, Limits};
 use super::store::{KeyPrincipal, Org, OrgId, Store, User};
 
 /// Facts about the running server handlers may need.
@@ -29,18 +36,36 @@ pub struct ServerInfo {
 pub struct AppState {
     store: Arc<Mutex<Store>>,
     info: Arc<ServerInfo>,
+    limits: Arc<Limits>,
+    clock: Clock,
 }
 
 impl AppState {
-    pub(crate) fn new(store: Arc<Mutex<Store>>, info: ServerInfo) -> AppState {
+    pub(crate) fn new(
+        store: Arc<Mutex<Store>>,
+        info: ServerInfo,
+        limits: Limits,
+        clock: Clock,
+    ) -> AppState {
         AppState {
             store,
             info: Arc::new(info),
+            limits: Arc::new(limits),
+            clock,
         }
     }
 
     pub fn info(&self) -> &ServerInfo {
         &self.info
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Now, in ms since the epoch, on the server's clock (expiries are measured on it).
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// Run `f` on the store off the async worker threads (SQLite calls block).
@@ -151,11 +176,25 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// How [`guard`] found the request's credentials, for the [`Caller`] extractor.
+#[derive(Clone)]
+struct Authenticated(Result<Caller, ApiError>);
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(creds) = basic_credentials(&parts.headers) {
+        match parts.extensions.remove::<Authenticated>() {
+            Some(Authenticated(outcome)) => outcome,
+            None => Caller::authenticate(&parts.headers, state).await,
+        }
+    }
+}
+
+impl Caller {
+    /// Check the credentials in `headers`: the caller, or the 401/403 to answer.
+    pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Caller, ApiError> {
+        if let Some(creds) = basic_credentials(headers) {
             let (id, secret) = creds?;
             let key = state
                 .with_store(move |s| Ok(s.verify_api_key(&id, &secret)?))
@@ -167,19 +206,19 @@ impl FromRequestParts<AppState> for Caller {
                 None => Err(ApiError::unauthorized("Invalid API key id or secret")),
             };
         }
-        let Some(token) = session_cookie(&parts.headers) else {
+        let Some(token) = session_cookie(headers) else {
             return Err(ApiError::unauthorized(
                 "Authentication required: send an API key (HTTP Basic) or log in with POST /rest/session",
             ));
         };
-        let sent_csrf = parts
-            .headers
+        let sent_csrf = headers
             .get("X-sess-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let (now, idle) = (state.now_ms(), ms(state.limits().session_idle));
         let found = state
             .with_store(move |s| {
-                let Some((user_id, csrf)) = s.session(&token)? else {
+                let Some((user_id, csrf)) = s.session(&token, now, idle)? else {
                     return Ok(None);
                 };
                 let Some(user) = s.user(user_id)? else {
@@ -202,6 +241,66 @@ impl FromRequestParts<AppState> for Caller {
             principal: Principal::User { user, orgs, csrf },
         })
     }
+}
+
+/// At most this much of a refused body is read (and dropped) before answering, so that a
+/// client that sends its whole body before reading (Python's urllib, IBM's client) gets the
+/// 413 instead of a broken connection. Beyond it, or after [`Limits::header_timeout`], the
+/// connection is closed.
+const DRAIN_MAX: usize = 32 * 1024 * 1024;
+
+/// In front of every route: authenticate the request once, and hold an unauthenticated one
+/// to [`Limits::unauthenticated_body`]. A larger declared body is refused with 413 before any
+/// of it is kept: what the client sends anyway is dropped as it arrives (see [`DRAIN_MAX`]).
+/// A chunked one is cut off at the limit by the body extractors, also with 413.
+pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let outcome = if has_credentials(req.headers()) {
+        Caller::authenticate(req.headers(), &state).await
+    } else {
+        Err(ApiError::unauthorized(
+            "Authentication required: send an API key (HTTP Basic) or log in with POST /rest/session",
+        ))
+    };
+    let limit = match outcome {
+        Ok(_) => state.limits().authenticated_body,
+        Err(_) => state.limits().unauthenticated_body,
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let refused = ApiError::payload_too_large(limit, outcome.is_ok());
+        let _ = tokio::time::timeout(state.limits().header_timeout, drain(req)).await;
+        let mut response = refused.into_response();
+        response.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
+    }
+    req.extensions_mut().insert(Authenticated(outcome));
+    let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(req).await
+}
+
+/// Read and drop up to [`DRAIN_MAX`] bytes of the request's body.
+async fn drain(req: Request) {
+    use http_body_util::BodyExt;
+    let mut body = req.into_body();
+    let mut seen = 0usize;
+    while seen <= DRAIN_MAX {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => break,
+        }
+    }
+}
+
+/// Whether the request carries credentials of either kind (checked or not).
+fn has_credentials(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION) || session_cookie(headers).is_some()
 }
 
 /// Parse a JSON request body, naming the problem SOAR-style when it is not JSON.

@@ -5,10 +5,18 @@
 //! Configuration objects are stored as the JSON the `.res` carries, next to the columns SOAR
 //! matches them on (kind, uuid, API name) and the server `id` assigned here.
 //!
-//! Secrets: API key secrets and passwords are verified against salted SHA-256 hashes. The
-//! plaintext is also kept (columns `secret`, `password`) because this is a local test server
-//! whose `--write-config` must write a working app.config on every start, including restarts
-//! on an existing database; a real SOAR would only show a secret once. Nothing here logs them.
+//! Secrets: the database keeps only what verifying them needs. API key secrets and passwords
+//! are stored as salted, iterated SHA-256 hashes, session tokens as their SHA-256 (they are
+//! random, so no salt is needed), and a session's csrf token is not stored at all: it is derived
+//! from the session token the client sends. A secret is therefore known only when it is made,
+//! which is why every start of `respack serve` issues the app.config it writes a fresh API key
+//! and admin password ([`Store::issue_api_key`], [`Store::set_password`]) instead of reading
+//! old ones back. Deleted rows are overwritten (`secure_delete`), so a dropped secret does not
+//! linger in free pages. Nothing here logs them.
+//!
+//! Expiry: sessions end after a time without use ([`Store::session`]) and PENDING imports, with
+//! the `.res` they hold, expire ([`Store::expire_imports`]); both take the time as an argument,
+//! so the server's [`super::limits::Clock`] decides what "now" is.
 
 use std::path::Path;
 
@@ -32,6 +40,20 @@ pub enum StoreError {
     },
     #[error("the database was written by a newer respack (schema {found}, this build reads {supported})")]
     Schema { found: i64, supported: i64 },
+    #[error("{}", file_problem(.0))]
+    File(std::io::Error),
+}
+
+/// Why the database file cannot be opened, in the user's terms.
+fn file_problem(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "its folder does not exist".into(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied (it must be readable and writable)".into()
+        }
+        _ => e.to_string(),
+    }
 }
 
 impl crate::help::Help for StoreError {
@@ -77,7 +99,15 @@ id_type!(
 );
 
 /// The schema version this build writes; bumped with every incompatible change.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// From schema 1, which kept the API key secret, the admin password and session tokens in
+/// plaintext: drop those columns and the sessions (their users log in again).
+const MIGRATE_1_TO_2: &str = r#"
+ALTER TABLE api_keys DROP COLUMN secret;
+ALTER TABLE users DROP COLUMN password;
+DROP TABLE IF EXISTS sessions;
+"#;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -92,8 +122,7 @@ CREATE TABLE IF NOT EXISTS users (
     fname TEXT NOT NULL,
     lname TEXT NOT NULL,
     password_salt TEXT NOT NULL,
-    password_hash TEXT NOT NULL,
-    password TEXT NOT NULL);
+    password_hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS memberships (
     user_id INTEGER NOT NULL REFERENCES users(id),
     org_id INTEGER NOT NULL REFERENCES orgs(id),
@@ -102,15 +131,14 @@ CREATE TABLE IF NOT EXISTS api_keys (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key_id TEXT NOT NULL UNIQUE,
     secret_hash TEXT NOT NULL,
-    secret TEXT NOT NULL,
     org_id INTEGER NOT NULL REFERENCES orgs(id),
     name TEXT NOT NULL,
     created INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
-    token TEXT PRIMARY KEY,
-    csrf TEXT NOT NULL,
+    token_hash TEXT PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id),
-    created INTEGER NOT NULL);
+    created INTEGER NOT NULL,
+    last_used INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     org_id INTEGER NOT NULL REFERENCES orgs(id),
@@ -233,6 +261,22 @@ pub fn random_token(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// SHA-256 of a random token, hex: what the database keeps of a session token.
+fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The csrf token of the session whose token is `token` (what `X-sess-id` must carry).
+/// Derived rather than stored, so the database holds nothing a client could replay.
+pub fn csrf_for(token: &str) -> String {
+    use base64::Engine;
+    let digest = Sha256::digest(format!("csrf:{token}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
 fn hash_secret(salt: &str, secret: &str) -> String {
     // Salted and iterated so a copied database does not hand out secrets by table lookup; a
     // local test org does not need a memory-hard hash.
@@ -262,19 +306,23 @@ fn parse_json(what: impl Into<String>, text: &str) -> Result<Value, StoreError> 
 impl Store {
     /// Open (creating if needed) the database at `path` and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        // The file holds the API key secret, the admin password and the TLS keys in plaintext
-        // (see the module docs), like the 0600 app.config `--write-config` writes: create it
-        // readable by its owner only. An existing file keeps its mode; SQLite gives its journal
-        // files the database's mode. A failure here resurfaces from `Connection::open`.
+        // The file holds the TLS private key and the secrets' hashes: create it readable by its
+        // owner only. An existing file keeps its mode; SQLite gives its journal files the
+        // database's mode. Opening it here first also names what is wrong with the path
+        // (SQLite only says "unable to open database file").
+        let mut file = std::fs::OpenOptions::new();
+        file.read(true).write(true).create(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            let _ = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path);
+            file.mode(0o600);
         }
+        if path.is_dir() {
+            return Err(StoreError::File(std::io::Error::from(
+                std::io::ErrorKind::IsADirectory,
+            )));
+        }
+        file.open(path).map_err(StoreError::File)?;
         let conn = Connection::open(path)?;
         Store::init(conn)
     }
@@ -287,19 +335,27 @@ impl Store {
     fn init(conn: Connection) -> Result<Store, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.execute_batch(SCHEMA)?;
+        // Deleted secrets (expired sessions, pruned keys, migrated columns) are overwritten.
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )?;
         let store = Store { conn };
-        match store.meta("schema_version")? {
-            None => store.set_meta("schema_version", &SCHEMA_VERSION.to_string())?,
-            Some(v) => {
-                let found = v.parse::<i64>().unwrap_or(i64::MAX);
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::Schema {
-                        found,
-                        supported: SCHEMA_VERSION,
-                    });
-                }
-            }
+        let found = store
+            .meta("schema_version")?
+            .map(|v| v.parse::<i64>().unwrap_or(i64::MAX));
+        if let Some(found) = found.filter(|f| *f > SCHEMA_VERSION) {
+            return Err(StoreError::Schema {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found == Some(1) {
+            store.conn.execute_batch(MIGRATE_1_TO_2)?;
+        }
+        store.conn.execute_batch(SCHEMA)?;
+        if found != Some(SCHEMA_VERSION) {
+            store.set_meta("schema_version", &SCHEMA_VERSION.to_string())?;
         }
         Ok(store)
     }
@@ -377,20 +433,18 @@ impl Store {
             .optional()?)
     }
 
-    /// A new API key for `org`; the secret is returned once and stored hashed (and recoverably,
-    /// see the module docs).
+    /// A new API key for `org`; the secret is returned this once and stored only hashed.
     pub fn create_api_key(&self, org: OrgId, name: &str) -> Result<ApiKey, StoreError> {
         let key = ApiKey {
             id: uuid::Uuid::new_v4().to_string(),
             secret: random_token(32),
         };
         self.conn.execute(
-            "INSERT INTO api_keys (key_id, secret_hash, secret, org_id, name, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO api_keys (key_id, secret_hash, org_id, name, created)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 key.id,
                 hash_secret(&key.id, &key.secret),
-                key.secret,
                 org.0,
                 name,
                 now_ms()
@@ -399,21 +453,27 @@ impl Store {
         Ok(key)
     }
 
-    /// The first API key made for `org` (the one `--write-config` writes).
-    pub fn first_api_key(&self, org: OrgId) -> Result<Option<ApiKey>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT key_id, secret FROM api_keys WHERE org_id = ?1 ORDER BY id LIMIT 1",
-                [org.0],
-                |r| {
-                    Ok(ApiKey {
-                        id: r.get(0)?,
-                        secret: r.get(1)?,
-                    })
-                },
-            )
-            .optional()?)
+    /// A new API key named `name` for `org`, revoking the older keys of that name beyond the
+    /// newest `keep` (this one included): `respack serve` issues one per start, so the
+    /// app.configs of the last few starts keep working and older ones stop.
+    pub fn issue_api_key(&self, org: OrgId, name: &str, keep: usize) -> Result<ApiKey, StoreError> {
+        let key = self.create_api_key(org, name)?;
+        self.conn.execute(
+            "DELETE FROM api_keys WHERE org_id = ?1 AND name = ?2 AND id NOT IN
+             (SELECT id FROM api_keys WHERE org_id = ?1 AND name = ?2 ORDER BY id DESC LIMIT ?3)",
+            params![org.0, name, i64::try_from(keep.max(1)).unwrap_or(i64::MAX)],
+        )?;
+        Ok(key)
+    }
+
+    /// How many API keys `org` has.
+    pub fn api_key_count(&self, org: OrgId) -> Result<usize, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM api_keys WHERE org_id = ?1",
+            [org.0],
+            |r| r.get(0),
+        )?;
+        Ok(usize::try_from(n).unwrap_or_default())
     }
 
     /// The key's principal when `secret` is right for `key_id`.
@@ -452,16 +512,9 @@ impl Store {
     ) -> Result<User, StoreError> {
         let salt = random_token(12);
         self.conn.execute(
-            "INSERT INTO users (email, fname, lname, password_salt, password_hash, password)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                email,
-                fname,
-                lname,
-                salt,
-                hash_secret(&salt, password),
-                password
-            ],
+            "INSERT INTO users (email, fname, lname, password_salt, password_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![email, fname, lname, salt, hash_secret(&salt, password)],
         )?;
         Ok(User {
             id: UserId(self.conn.last_insert_rowid()),
@@ -510,17 +563,27 @@ impl Store {
             .optional()?)
     }
 
-    /// The first user who is a member of `org`, with the password `--write-config` writes.
-    pub fn first_user_of(&self, org: OrgId) -> Result<Option<(User, String)>, StoreError> {
+    /// The first user who is a member of `org`.
+    pub fn first_user_of(&self, org: OrgId) -> Result<Option<User>, StoreError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT u.id, u.email, u.fname, u.lname, u.password FROM users u
+                "SELECT u.id, u.email, u.fname, u.lname FROM users u
                  JOIN memberships m ON m.user_id = u.id WHERE m.org_id = ?1 ORDER BY u.id LIMIT 1",
                 [org.0],
-                |r| Ok((Store::user_from_row(r)?, r.get(4)?)),
+                Store::user_from_row,
             )
             .optional()?)
+    }
+
+    /// Give `user` a new password (stored only hashed, with a new salt).
+    pub fn set_password(&self, user: UserId, password: &str) -> Result<(), StoreError> {
+        let salt = random_token(12);
+        self.conn.execute(
+            "UPDATE users SET password_salt = ?2, password_hash = ?3 WHERE id = ?1",
+            params![user.0, salt, hash_secret(&salt, password)],
+        )?;
+        Ok(())
     }
 
     pub fn verify_password(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
@@ -564,32 +627,64 @@ impl Store {
         Ok(users)
     }
 
-    /// A new login session: `(JSESSIONID value, csrf token)`.
-    pub fn create_session(&self, user: UserId) -> Result<(String, String), StoreError> {
-        let token = random_token(24);
-        let csrf = random_token(16);
+    /// A new login session at `now` (ms): `(JSESSIONID value, csrf token)`. Sessions unused
+    /// for `idle_ms` are dropped on the way, so abandoned ones do not pile up.
+    pub fn create_session(
+        &self,
+        user: UserId,
+        now: i64,
+        idle_ms: i64,
+    ) -> Result<(String, String), StoreError> {
         self.conn.execute(
-            "INSERT INTO sessions (token, csrf, user_id, created) VALUES (?1, ?2, ?3, ?4)",
-            params![token, csrf, user.0, now_ms()],
+            "DELETE FROM sessions WHERE last_used < ?1",
+            [now.saturating_sub(idle_ms)],
         )?;
+        let token = random_token(24);
+        self.conn.execute(
+            "INSERT INTO sessions (token_hash, user_id, created, last_used) VALUES (?1, ?2, ?3, ?3)",
+            params![hash_token(&token), user.0, now],
+        )?;
+        let csrf = csrf_for(&token);
         Ok((token, csrf))
     }
 
-    /// The session's user and csrf token.
-    pub fn session(&self, token: &str) -> Result<Option<(UserId, String)>, StoreError> {
-        Ok(self
+    /// The user and csrf token of the session `token`, when it was used within `idle_ms` of
+    /// `now`; using it counts as use. An expired session is deleted.
+    pub fn session(
+        &self,
+        token: &str,
+        now: i64,
+        idle_ms: i64,
+    ) -> Result<Option<(UserId, String)>, StoreError> {
+        let hash = hash_token(token);
+        let row: Option<(i64, i64)> = self
             .conn
             .query_row(
-                "SELECT user_id, csrf FROM sessions WHERE token = ?1",
-                [token],
-                |r| Ok((UserId(r.get(0)?), r.get(1)?)),
+                "SELECT user_id, last_used FROM sessions WHERE token_hash = ?1",
+                [&hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?)
+            .optional()?;
+        let Some((user, last_used)) = row else {
+            return Ok(None);
+        };
+        if now.saturating_sub(last_used) > idle_ms {
+            self.conn
+                .execute("DELETE FROM sessions WHERE token_hash = ?1", [&hash])?;
+            return Ok(None);
+        }
+        self.conn.execute(
+            "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
+            params![hash, now],
+        )?;
+        Ok(Some((UserId(user), csrf_for(token))))
     }
 
     pub fn delete_session(&self, token: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute("DELETE FROM sessions WHERE token = ?1", [token])?;
+        self.conn.execute(
+            "DELETE FROM sessions WHERE token_hash = ?1",
+            [hash_token(token)],
+        )?;
         Ok(())
     }
 
@@ -648,17 +743,31 @@ impl Store {
 
     // ---- imports and export history -------------------------------------------------------
 
+    /// Record a PENDING import made at `created` (ms), holding its `.res` until it is accepted,
+    /// rejected or expired.
     pub fn insert_import(
         &self,
         org: OrgId,
         res: &Value,
         dto: &Value,
+        created: i64,
     ) -> Result<ImportId, StoreError> {
         self.conn.execute(
             "INSERT INTO imports (org_id, status, created, res, dto) VALUES (?1, 'PENDING', ?2, ?3, ?4)",
-            params![org.0, now_ms(), res.to_string(), dto.to_string()],
+            params![org.0, created, res.to_string(), dto.to_string()],
         )?;
         Ok(ImportId(self.conn.last_insert_rowid()))
+    }
+
+    /// Expire the imports PENDING since before `now - ttl_ms`: status EXPIRED (in the DTO too)
+    /// and their `.res` dropped. Returns how many expired.
+    pub fn expire_imports(&self, now: i64, ttl_ms: i64) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE imports SET status = 'EXPIRED', res = NULL,
+             dto = json_set(dto, '$.status', 'EXPIRED')
+             WHERE status = 'PENDING' AND created < ?1",
+            [now.saturating_sub(ttl_ms)],
+        )?)
     }
 
     /// An import's status, its `.res` (kept while PENDING) and its DTO.
@@ -1171,6 +1280,47 @@ mod tests {
     }
 
     #[test]
+    fn schema_1_database_loses_its_plaintext_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema_version', '1');
+                 CREATE TABLE orgs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,
+                     uuid TEXT NOT NULL, created INTEGER NOT NULL);
+                 CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE,
+                     fname TEXT NOT NULL, lname TEXT NOT NULL, password_salt TEXT NOT NULL,
+                     password_hash TEXT NOT NULL, password TEXT NOT NULL);
+                 CREATE TABLE api_keys (id INTEGER PRIMARY KEY AUTOINCREMENT, key_id TEXT NOT NULL UNIQUE,
+                     secret_hash TEXT NOT NULL, secret TEXT NOT NULL, org_id INTEGER NOT NULL,
+                     name TEXT NOT NULL, created INTEGER NOT NULL);
+                 CREATE TABLE sessions (token TEXT PRIMARY KEY, csrf TEXT NOT NULL,
+                     user_id INTEGER NOT NULL, created INTEGER NOT NULL);
+                 INSERT INTO orgs VALUES (1, 'A', 'u', 0);
+                 INSERT INTO users VALUES (1, 'a@example.com', 'A', 'B', 's', 'h', 'OLD-PASSWORD-PLAINTEXT');
+                 INSERT INTO api_keys VALUES (1, 'k', 'h', 'OLD-SECRET-PLAINTEXT', 1, 'respack serve', 0);
+                 INSERT INTO sessions VALUES ('OLD-SESSION-TOKEN', 'OLD-CSRF', 1, 0);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.meta("schema_version").unwrap().as_deref(), Some("2"));
+        assert_eq!(store.org_by_name("A").unwrap().unwrap().id, OrgId(1));
+        drop(store);
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for old in [
+            "OLD-PASSWORD-PLAINTEXT",
+            "OLD-SECRET-PLAINTEXT",
+            "OLD-SESSION-TOKEN",
+        ] {
+            assert!(!text.contains(old), "{old} is still in the file");
+        }
+    }
+
+    #[test]
     fn api_key_verifies_only_with_its_secret() {
         let store = Store::open_in_memory().unwrap();
         let org = store.create_org("A").unwrap();
@@ -1196,8 +1346,15 @@ mod tests {
             .verify_password("A@example.com", "pw")
             .unwrap()
             .unwrap();
-        let (tok, csrf) = store.create_session(got.id).unwrap();
-        assert_eq!(store.session(&tok).unwrap(), Some((u.id, csrf)));
+        let (tok, csrf) = store.create_session(got.id, 1_000, 60_000).unwrap();
+        assert_eq!(
+            store.session(&tok, 2_000, 60_000).unwrap(),
+            Some((u.id, csrf))
+        );
+        // Used at 2 s: alive at 62 s, gone after 62 s more without use.
+        assert!(store.session(&tok, 62_000, 60_000).unwrap().is_some());
+        assert_eq!(store.session(&tok, 122_001, 60_000).unwrap(), None);
+        assert_eq!(store.session(&tok, 122_002, 60_000).unwrap(), None);
         assert_eq!(store.user_orgs(u.id).unwrap(), vec![org]);
     }
 }

@@ -6,6 +6,10 @@
 //! (rustls) both refuse a single self-signed certificate that acts as its own trust anchor and
 //! end entity; a CA certificate plus a leaf signed by it satisfies every client. The CA's PEM is
 //! what app.config's `cafile` points at.
+//!
+//! A server allowed to listen on another address (`--allow-remote`) needs that address in its
+//! certificate too: when the stored one does not name it, a new identity (CA included) is made
+//! for the old names plus the new one. The CA file is rewritten at every start anyway.
 
 use std::sync::Arc;
 
@@ -30,6 +34,10 @@ pub struct Identity {
 const CA: &str = "tls.ca_pem";
 const CERT: &str = "tls.cert_pem";
 const KEY: &str = "tls.key_pem";
+/// The names the stored certificate covers, comma-separated (absent: the defaults).
+const NAMES: &str = "tls.names";
+
+const DEFAULT_NAMES: [&str; 2] = ["127.0.0.1", "localhost"];
 
 fn cert_err(e: impl std::fmt::Display) -> ServerError {
     ServerError::Certificate(e.to_string())
@@ -37,23 +45,44 @@ fn cert_err(e: impl std::fmt::Display) -> ServerError {
 
 /// The identity stored in `store`, made and stored first if there is none.
 pub fn load_or_create(store: &Store) -> Result<Identity, ServerError> {
-    if let (Some(ca_pem), Some(cert_pem), Some(key_pem)) =
-        (store.meta(CA)?, store.meta(CERT)?, store.meta(KEY)?)
-    {
+    load_or_create_for(store, None)
+}
+
+/// [`load_or_create`], also making a new identity when the stored one does not cover
+/// `extra_name` (an IP address or host name clients will use besides the defaults).
+pub fn load_or_create_for(
+    store: &Store,
+    extra_name: Option<&str>,
+) -> Result<Identity, ServerError> {
+    let mut names: Vec<String> = match store.meta(NAMES)? {
+        Some(n) => n.split(',').map(str::to_string).collect(),
+        None => DEFAULT_NAMES.iter().map(|n| n.to_string()).collect(),
+    };
+    let covered = extra_name.is_none_or(|n| names.iter().any(|have| have == n));
+    if let (true, Some(ca_pem), Some(cert_pem), Some(key_pem)) = (
+        covered,
+        store.meta(CA)?,
+        store.meta(CERT)?,
+        store.meta(KEY)?,
+    ) {
         return Ok(Identity {
             ca_pem,
             cert_pem,
             key_pem,
         });
     }
-    let id = generate()?;
+    if let Some(n) = extra_name.filter(|_| !covered) {
+        names.push(n.to_string());
+    }
+    let id = generate(&names)?;
     store.set_meta(CA, &id.ca_pem)?;
     store.set_meta(CERT, &id.cert_pem)?;
     store.set_meta(KEY, &id.key_pem)?;
+    store.set_meta(NAMES, &names.join(","))?;
     Ok(id)
 }
 
-fn generate() -> Result<Identity, ServerError> {
+fn generate(names: &[String]) -> Result<Identity, ServerError> {
     let ca_key = KeyPair::generate().map_err(cert_err)?;
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(cert_err)?;
     let mut dn = DistinguishedName::new();
@@ -69,8 +98,7 @@ fn generate() -> Result<Identity, ServerError> {
     let ca_cert = ca.self_signed(&ca_key).map_err(cert_err)?;
 
     let key = KeyPair::generate().map_err(cert_err)?;
-    let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .map_err(cert_err)?;
+    let mut leaf = CertificateParams::new(names.to_vec()).map_err(cert_err)?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, "localhost");
     leaf.distinguished_name = dn;
@@ -105,7 +133,8 @@ impl Identity {
             .with_no_client_auth()
             .with_single_cert(chain, key)
             .map_err(cert_err)?;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // HTTP/1.1 only: the server runs hyper's HTTP/1 connections (see `server::start`).
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
 }

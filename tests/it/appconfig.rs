@@ -252,7 +252,7 @@ fn substitutes_environment_variables_as_resilient_does() {
 /// `${NAME}`, and the `[fn_mitre_integration]` path keeps its `#` (the old reader cut it there).
 #[test]
 fn run_reads_a_hash_and_an_environment_variable_in_the_mitre_section() {
-    use respack::server::emulated::{EmulatedServer, Scenario};
+    use respack::emulate::{EmulatedServer, Scenario};
     let dir = tempfile::tempdir().unwrap();
     let bundle = super::engine::mini_bundle(dir.path());
     let hashed = dir.path().join("bundles").join("enterprise#4.json");

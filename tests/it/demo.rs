@@ -6,9 +6,9 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use respack::attack::load_bundle;
+use respack::emulate::{EmulatedQradar, Scenario};
 use respack::runtime::mitre::Api;
 use respack::server::actions::{AttackTarget, QradarTarget, SharedWorkflows, Workflows};
-use respack::server::emulated::{EmulatedQradar, Scenario};
 use respack::server::{self, RunningServer};
 use respack::soar::{self, Client, IncidentId, SoarError};
 

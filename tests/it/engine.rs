@@ -9,13 +9,13 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use respack::attack::{load_bundle, Index};
+use respack::emulate::{EmulatedServer, Scenario};
 use respack::res::bpmn::Process;
 use respack::res::{ResFile, WorkflowName};
 use respack::runtime::engine::{Cell, Context, Engine, EngineError, Outcome};
 use respack::runtime::mitre::Api;
 use respack::runtime::qradar::config::AppConfig;
 use respack::runtime::Runtime;
-use respack::server::emulated::{EmulatedServer, Scenario};
 
 use crate::require_shared;
 use crate::util::respack;

@@ -20,6 +20,7 @@ mod plan;
 mod qradar;
 mod res;
 mod serve;
+mod serve_limits;
 mod show;
 mod soar;
 mod validate;

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
+use respack::emulate::{EmulatedServer, Scenario};
 use respack::runtime::qradar::config::{ApiPrefix, AppConfig, Polling};
 use respack::runtime::qradar::{self, stix};
 use respack::runtime::{FunctionError, FunctionOutput, Inputs};
-use respack::server::emulated::{EmulatedServer, Scenario};
 use serde_json::{json, Value};
 
 const ADVISOR_APP: &str = "1301";
@@ -653,8 +653,8 @@ fn verify_cert_false_ca_file_and_default() {
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, cert.cert.pem()).unwrap();
 
-    let state = respack::server::emulated::EmulatedQradar::new(scenario_with(json!({})));
-    let app = respack::server::emulated::router(state.clone());
+    let state = respack::emulate::EmulatedQradar::new(scenario_with(json!({})));
+    let app = respack::emulate::router(state.clone());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -12,39 +12,39 @@ use crate::util::respack;
 
 /// An HTTPS client trusting only the CA in `ca`, retrying nothing, with no cookie jar
 /// (cookies go in by hand).
-fn agent(ca: &Path) -> Agent {
+pub(crate) fn agent(ca: &Path) -> Agent {
     let mut config = http::Config::new(respack::tls::Verify::CaFile(ca.to_path_buf()));
     config.retry = http::RetryPolicy::none();
     Agent(http::Client::new(config).expect("an HTTP client trusting the org's CA"))
 }
 
-struct Agent(http::Client);
+pub(crate) struct Agent(pub(crate) http::Client);
 
 /// A request about to be sent by `client`.
-struct Req<'a> {
+pub(crate) struct Req<'a> {
     client: &'a http::Client,
     req: http::Request,
 }
 
 impl Agent {
-    fn request(&self, method: http::Method, url: &str) -> Req<'_> {
+    pub(crate) fn request(&self, method: http::Method, url: &str) -> Req<'_> {
         Req {
             client: &self.0,
             req: http::Request::new(method, url.parse().expect("a URL")),
         }
     }
 
-    fn get(&self, url: &str) -> Req<'_> {
+    pub(crate) fn get(&self, url: &str) -> Req<'_> {
         self.request(http::Method::GET, url)
     }
 
-    fn post(&self, url: &str) -> Req<'_> {
+    pub(crate) fn post(&self, url: &str) -> Req<'_> {
         self.request(http::Method::POST, url)
     }
 }
 
 impl Req<'_> {
-    fn header(self, name: &str, value: &str) -> Self {
+    pub(crate) fn header(self, name: &str, value: &str) -> Self {
         Req {
             req: self.req.header(name, value),
             ..self
@@ -52,7 +52,7 @@ impl Req<'_> {
     }
 }
 
-fn basic(id: &str, secret: &str) -> String {
+pub(crate) fn basic(id: &str, secret: &str) -> String {
     use base64::Engine;
     format!(
         "Basic {}",
@@ -61,21 +61,21 @@ fn basic(id: &str, secret: &str) -> String {
 }
 
 /// A running org and a client for it.
-struct Org {
-    server: RunningServer,
-    agent: Agent,
-    auth: String,
-    _dir: Option<tempfile::TempDir>,
+pub(crate) struct Org {
+    pub(crate) server: RunningServer,
+    pub(crate) agent: Agent,
+    pub(crate) auth: String,
+    pub(crate) _dir: Option<tempfile::TempDir>,
 }
 
 /// The answer to one call: status, JSON body (Null when empty), headers we care about.
-struct Answer {
-    status: u16,
-    body: Value,
-    set_cookie: Option<String>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+    pub(crate) set_cookie: Option<String>,
 }
 
-fn send(req: Req, body: Option<&Value>) -> Answer {
+pub(crate) fn send(req: Req, body: Option<&Value>) -> Answer {
     let resp = exchange(req, body.map(Value::to_string));
     let set_cookie = resp.header("set-cookie").map(str::to_string);
     let text = resp.text();
@@ -91,7 +91,7 @@ fn send(req: Req, body: Option<&Value>) -> Answer {
     }
 }
 
-fn send_raw(req: Req, body: &str) -> Answer {
+pub(crate) fn send_raw(req: Req, body: &str) -> Answer {
     let resp = exchange(req, Some(body.to_string()));
     Answer {
         status: resp.status.as_u16(),
@@ -100,7 +100,7 @@ fn send_raw(req: Req, body: &str) -> Answer {
     }
 }
 
-fn exchange(req: Req, body: Option<String>) -> http::Response {
+pub(crate) fn exchange(req: Req, body: Option<String>) -> http::Response {
     let Req { client, req } = req;
     let req = match body {
         Some(b) => req.json_body(b),
@@ -112,14 +112,14 @@ fn exchange(req: Req, body: Option<String>) -> http::Response {
 }
 
 impl Org {
-    fn start() -> Org {
+    pub(crate) fn start() -> Org {
         let dir = tempfile::tempdir().unwrap();
         let mut org = Org::on(&dir.path().join("org.db"));
         org._dir = Some(dir);
         org
     }
 
-    fn on(db: &Path) -> Org {
+    pub(crate) fn on(db: &Path) -> Org {
         let server = server::start(Options::new(db)).expect("start the org");
         let agent = agent(server.ca_pem_path());
         let auth = basic(&server.api_key().id, &server.api_key().secret);
@@ -131,12 +131,12 @@ impl Org {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         let path = path.replace("{org}", &self.server.org_id().to_string());
         format!("{}{path}", self.server.base_url())
     }
 
-    fn call_as(
+    pub(crate) fn call_as(
         &self,
         auth: Option<&str>,
         method: &str,
@@ -153,19 +153,25 @@ impl Org {
         send(req, body)
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Answer {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Answer {
         self.call_as(Some(&self.auth.clone()), method, path, body)
     }
 
     /// The call must answer `status`; its body.
     #[track_caller]
-    fn expect(&self, status: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
+    pub(crate) fn expect(
+        &self,
+        status: u16,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Value {
         let a = self.call(method, path, body);
         assert_eq!(a.status, status, "{method} {path}: {}", a.body);
         a.body
     }
 
-    fn export(&self) -> Value {
+    pub(crate) fn export(&self) -> Value {
         self.expect(
             200,
             "POST",
@@ -175,7 +181,7 @@ impl Org {
     }
 
     /// POST the .res, then PUT the DTO back with `status`; (PENDING DTO, final DTO).
-    fn import(&self, res: &Value, status: &str) -> (Value, Value) {
+    pub(crate) fn import(&self, res: &Value, status: &str) -> (Value, Value) {
         let pending = self.expect(
             200,
             "POST",
@@ -215,7 +221,7 @@ fn workflow_xml(name: &str, function_uuid: &str) -> String {
 
 /// A small self-contained .res: destination, function with one input, workflow calling it, a
 /// rule running the workflow, a data table and the incident field `qradar_id`.
-fn tiny_res() -> Value {
+pub(crate) fn tiny_res() -> Value {
     json!({
         "export_format_version": 2,
         "message_destinations": [{"uuid": "5a9e0fd1-6f0e-4ea6-9b1e-3c1b2f4b0002", "export_key": "fn_test",
@@ -783,8 +789,10 @@ fn seed_integrations_imports_the_package_seed() {
     assert_eq!(names(&org.export()["functions"], "export_key"), want);
 }
 
+/// Secrets are kept only hashed, so a restart cannot hand out the old secret: it issues a new
+/// key, and the old one (and the old CA file) keep working.
 #[test]
-fn the_org_survives_a_restart_with_the_same_key() {
+fn the_org_survives_a_restart_and_the_old_key_still_works() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("org.db");
     let first = Org::on(&db);
@@ -804,7 +812,8 @@ fn the_org_survives_a_restart_with_the_same_key() {
 
     let second = Org::on(&db);
     assert_eq!(second.server.org_id(), org_id);
-    assert_eq!(second.server.api_key(), &key);
+    assert_ne!(second.server.api_key().id, key.id, "a new key per start");
+    second.expect(200, "GET", "/rest/session", None);
     // The old key and the old CA file still work.
     let old_client = agent(&server::ca_path_for(&db));
     let url = second.url(&format!("/rest/orgs/{{org}}/incidents/{}", inc["id"]));

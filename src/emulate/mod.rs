@@ -1,5 +1,9 @@
 //! Emulated QRadar and QRadar Advisor endpoints, driven by scenario files.
 //!
+//! Its own module because two sides use it: `respack serve` ([`crate::server`]) mounts it on the
+//! org's HTTPS listener, and the runtime ([`crate::runtime`]) starts it alone for `respack run`;
+//! neither of them has to depend on the other for it.
+//!
 //! This is an emulation, not QRadar: it answers the requests the QRadar Advisor 2.0 and QRadar
 //! 2.0 integrations (and our runtime's clients, which follow them) make, with what a
 //! [`Scenario`] says, and checks what those integrations must send. It knows no more of QRadar
@@ -18,14 +22,17 @@
 //!
 //! The app proxy wants the app's token as cookie or header `SEC`, QRadar's API the API token
 //! in header `SEC` or Basic credentials; without them the answer is 401. Every request is
-//! logged ([`EmulatedQradar::requests`]) so tests can see which paths a client took.
+//! logged ([`EmulatedQradar::requests`]) so tests can see which paths a client took. The log
+//! keeps the newest [`REQUEST_LOG_LEN`] requests, each path cut at [`LOGGED_PATH_MAX`] bytes,
+//! and the XSRF tokens handed out are kept to the newest [`XSRF_TOKENS_KEPT`]: any client,
+//! authenticated or not, can make the server log a request, so the log must not grow with them.
 //!
 //! [`router`] gives an axum router for `respack serve` to mount; [`EmulatedServer::start`]
 //! runs it alone over plain HTTP on 127.0.0.1 (tests, demos).
 
 pub mod scenario;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -42,11 +49,21 @@ use crate::runtime::qradar::config::ApiPrefix;
 pub use scenario::Scenario;
 use scenario::{Element, Offense};
 
+/// How many requests [`EmulatedQradar::requests`] keeps (the newest).
+pub const REQUEST_LOG_LEN: usize = 1000;
+
+/// Longest path (with query) a logged request keeps, in bytes; longer ones are cut and end
+/// in `…`.
+pub const LOGGED_PATH_MAX: usize = 1024;
+
+/// How many XSRF tokens of each app stay valid (the newest handed out).
+pub const XSRF_TOKENS_KEPT: usize = 256;
+
 /// One request the emulation answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedRequest {
     pub method: String,
-    /// Path and query as received (still percent-encoded).
+    /// Path and query as received (still percent-encoded), cut at [`LOGGED_PATH_MAX`] bytes.
     pub path: String,
     pub status: u16,
     /// Whether the request carried `SEC` as a cookie, and as a header.
@@ -64,9 +81,48 @@ struct OffenseProgress {
 #[derive(Debug, Default)]
 struct Progress {
     offenses: HashMap<String, OffenseProgress>,
-    advisor_xsrf: HashSet<String>,
-    cafm_xsrf: HashSet<String>,
-    requests: Vec<LoggedRequest>,
+    advisor_xsrf: Tokens,
+    cafm_xsrf: Tokens,
+    requests: VecDeque<LoggedRequest>,
+}
+
+impl Progress {
+    fn log(&mut self, request: LoggedRequest) {
+        if self.requests.len() >= REQUEST_LOG_LEN {
+            self.requests.pop_front();
+        }
+        self.requests.push_back(request);
+    }
+}
+
+/// The newest [`XSRF_TOKENS_KEPT`] tokens handed out (older ones stop being accepted, as an
+/// expired token would).
+#[derive(Debug, Default)]
+struct Tokens(VecDeque<String>);
+
+impl Tokens {
+    fn insert(&mut self, token: String) {
+        if self.0.len() >= XSRF_TOKENS_KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back(token);
+    }
+
+    fn contains(&self, token: &str) -> bool {
+        self.0.iter().any(|t| t == token)
+    }
+}
+
+/// `path` cut at [`LOGGED_PATH_MAX`] bytes (on a character boundary).
+fn loggable(path: &str) -> String {
+    if path.len() <= LOGGED_PATH_MAX {
+        return path.to_string();
+    }
+    let mut end = LOGGED_PATH_MAX;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &path[..end])
 }
 
 /// The emulation's state: the scenario and what has happened since start.
@@ -93,9 +149,9 @@ impl EmulatedQradar {
         self.progress.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Every request answered so far, oldest first.
+    /// The requests answered so far (the newest [`REQUEST_LOG_LEN`]), oldest first.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        self.progress().requests.clone()
+        self.progress().requests.iter().cloned().collect()
     }
 
     /// The app.config sections (`[fn_qradar_advisor]`, `[fn_qradar_integration]`) that point the
@@ -146,12 +202,12 @@ async fn log_request(
     let path = req
         .uri()
         .path_and_query()
-        .map(|p| p.to_string())
+        .map(|p| loggable(p.as_str()))
         .unwrap_or_default();
     let sec_cookie = cookie(req.headers(), "SEC").is_some();
     let sec_header = req.headers().contains_key("SEC");
     let response = next.run(req).await;
-    state.progress().requests.push(LoggedRequest {
+    state.progress().log(LoggedRequest {
         method,
         path,
         status: response.status().as_u16(),
@@ -619,6 +675,25 @@ mod tests {
         );
         assert_eq!(value_filter("source=\"admin\""), None);
         assert_eq!(value_filter("value=10.0.0.1"), None);
+    }
+
+    #[test]
+    fn logged_paths_are_cut_on_a_character_boundary() {
+        assert_eq!(loggable("/api?x=1"), "/api?x=1");
+        let long = format!("/{}", "é".repeat(LOGGED_PATH_MAX));
+        let cut = loggable(&long);
+        assert!(cut.len() <= LOGGED_PATH_MAX + "…".len(), "{}", cut.len());
+        assert!(cut.ends_with('…') && cut.starts_with("/é"));
+    }
+
+    #[test]
+    fn only_the_newest_xsrf_tokens_stay_valid() {
+        let mut t = Tokens::default();
+        for i in 0..=XSRF_TOKENS_KEPT {
+            t.insert(i.to_string());
+        }
+        assert!(!t.contains("0"));
+        assert!(t.contains("1") && t.contains(&XSRF_TOKENS_KEPT.to_string()));
     }
 
     #[test]

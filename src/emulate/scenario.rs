@@ -15,7 +15,7 @@ use crate::runtime::qradar::config::ApiPrefix;
 
 /// The built-in scenario: the package README's story (offense 23; 192.168.0.155 in "RF
 /// Risklist Source", added by rule "RF Risklist Source Log").
-const README_SCENARIO: &str = include_str!("../../../templates/scenarios/readme.json");
+const README_SCENARIO: &str = include_str!("../../templates/scenarios/readme.json");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
