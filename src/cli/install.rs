@@ -108,10 +108,12 @@ pub fn run(args: Args) -> CmdResult {
         } else {
             ("are", "they are")
         };
-        eprintln!(
+        writeln!(
+            std::io::stderr(),
             "warning: installed with --force although {} {is} missing: the package's workflows fail until {it} installed",
             missing.join(" and ")
-        );
+        )
+        .map_err(|e| super::CmdError::new(format!("cannot write to stderr: {e}")))?;
     }
     Ok(match report.outcome {
         InstallOutcome::Installed | InstallOutcome::UpToDate | InstallOutcome::DryRun => {

@@ -1,4 +1,5 @@
 //! `respack uninstall`: remove exactly what the package owns.
+use std::io::Write;
 use std::path::PathBuf;
 
 use super::{CmdResult, ConnArgs, Exit};
@@ -71,7 +72,12 @@ pub fn run(args: Args) -> CmdResult {
         .map(|c| format!("{} {}", c.kind, c.name))
         .collect();
     if !kept.is_empty() {
-        eprintln!("kept on the org: {} (reasons above)", kept.join(", "));
+        writeln!(
+            std::io::stderr(),
+            "kept on the org: {} (reasons above)",
+            kept.join(", ")
+        )
+        .map_err(|e| super::CmdError::new(format!("cannot write to stderr: {e}")))?;
     }
     Ok(match report.outcome {
         UninstallOutcome::Declined => Exit::Findings,

@@ -1,22 +1,31 @@
 //! `check`, `diff`, `install` and `uninstall`: the package against a live org.
 //!
 //! Each command works the same way: one export of the org, then a value computed from it and the
-//! package alone ([`CheckReport`], [`crate::plan::Plan`]), then — for install and uninstall —
+//! package alone ([`CheckReport`], [`crate::plan::Plan`], [`install::InstallDecision`],
+//! [`uninstall::UninstallDecision`]), rendered by [`render`], then — for install and uninstall —
 //! that value executed, and a fresh export to prove the org now is what the plan said. The value
 //! is what `--format json` prints and what `--dry-run` shows, so what is shown is what is done.
 //!
 //! - [`check`]: are the dependency integrations' objects on the org ([`CheckReport`])?
 //! - [`diff`]: the install plan, package objects and dependency objects apart.
-//! - [`install`]: check → plan → backup → import → accept → verify.
-//! - [`uninstall`]: plan → backup → delete the package's own objects → verify.
+//! - [`install`]: check → plan → decide → backup → import → accept → verify.
+//! - [`uninstall`]: plan (keeping whatever kept objects need) → decide → backup → delete the
+//!   package's own objects → verify.
 //! - [`backup`]: the full export written before anything changes.
+//! - `pending`: the note of an import whose acceptance got no answer, rejected by the next run.
 //! - [`render`]: the text forms, coloured only on a terminal.
+//!
+//! When a call fails, the error says what the command had done, what is unknown, where the
+//! backup is, and that re-running is safe ([`OpsError::Stopped`] and its siblings): every
+//! command starts from a fresh export, so a re-run does only what is still to do. Output that
+//! cannot be written stops the command ([`OpsError::Output`]).
 //!
 //! Every command makes a fixed number of HTTP calls, whatever the size of the org: the session,
 //! `GET /rest/const` (whether to export playbooks), one export, and for install the import POST
 //! and PUT plus a second export; for uninstall one search for rows in the package's data table
 //! and one DELETE per owned object (bounded by the package, never by the org). Everything else
-//! is read from the export.
+//! is read from the export. A failed acceptance adds one PUT (the rejection that finds out what
+//! happened), and an import an earlier run left pending one more.
 
 pub mod backup;
 mod builtin;

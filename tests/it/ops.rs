@@ -1677,3 +1677,47 @@ fn force_warning_said_two_missing_integrations_is_missing() {
         .success()
         .stderr_has("although QRadar Advisor integration and MITRE integration are missing: the package's workflows fail until they are installed");
 }
+
+/// A terminal that has gone away: every write fails.
+struct ClosedOutput;
+
+impl Write for ClosedOutput {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+}
+
+#[test]
+fn install_and_uninstall_stop_before_changing_anything_when_their_output_cannot_be_written() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let client = org.client();
+    let e = ops::install::install(
+        &client,
+        &fake_package(),
+        &options(org.dir.path()),
+        &mut Consent::Yes,
+        &mut ClosedOutput,
+        Style::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, OpsError::Output(_)), "{e}");
+    assert!(!org.dir.path().join("backups").exists(), "no backup");
+    assert!(names(&org.export(), "workflows", "programmatic_name").is_empty());
+
+    install(&client, &options(org.dir.path())).0.unwrap();
+    let e = ops::uninstall::uninstall(
+        &client,
+        &fake_package(),
+        &request(org.dir.path()),
+        &mut Consent::Yes,
+        &mut ClosedOutput,
+        Style::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, OpsError::Output(_)), "{e}");
+    assert!(names(&org.export(), "workflows", "programmatic_name").contains("own_wf"));
+}
