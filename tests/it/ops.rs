@@ -1151,6 +1151,51 @@ fn uninstall_keeps_what_an_admins_own_rule_uses_and_a_rerun_writes_no_backup() {
     assert!(names(&after, "workflows", "programmatic_name").contains("own_wf"));
 }
 
+#[test]
+fn a_rule_the_package_did_not_create_keeps_the_workflow_and_table_it_needs() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    // The package's workflow and table are on the org, but the rule of the package's name is
+    // someone else's (another uuid): it stays, and so does what it runs.
+    let mut v = package_value();
+    v["actions"][0]["uuid"] = json!("0b4ad0e5-7a5b-4c3e-9a65-2f1b7f2c0098");
+    org.seed(&v);
+    let client = org.client();
+    let (r, out) = uninstall(&client, &request(org.dir.path()));
+    let report = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    let kept: Vec<(&str, &str)> = report
+        .kept()
+        .map(|c| (c.name.as_str(), c.reason.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (
+                "Own rule",
+                "same name, another uuid: the package did not create this object"
+            ),
+            (
+                "own_wf",
+                "kept: used by rule 'Own rule', which the package did not create"
+            ),
+            (
+                "own_table",
+                "kept: used by workflow 'own_wf', which is kept for rule 'Own rule', which the \
+                 package did not create"
+            ),
+        ],
+        "{out}"
+    );
+    assert_eq!(report.outcome, UninstallOutcome::NothingToDo, "{out}");
+    assert!(
+        !org.dir.path().join("backups").exists(),
+        "nothing removed, no backup"
+    );
+    let after = org.export();
+    assert!(names(&after, "workflows", "programmatic_name").contains("own_wf"));
+    assert!(names(&after, "types", "type_name").contains("own_table"));
+}
+
 /// A fault at one call of uninstall: the error says what was done, where the backup is, and
 /// that re-running is safe; the re-run then finishes.
 #[test]
