@@ -14,8 +14,8 @@ use crate::soar::Client;
 /// and kept (--force removes it); the data table is kept while any incident has rows in it
 /// (--delete-data removes it with its rows). Whatever a kept object still needs is kept too,
 /// with the reason ("used by rule 'X', which was changed on the org"): a kept rule keeps its
-/// workflows, a kept workflow the data table its scripts write; so is what any other object on
-/// the org uses. A delete the org refuses anyway (HTTP 409, in use) is reported as kept, not as
+/// workflows, a kept workflow the data table its scripts write, and any other object on the org
+/// keeps what it uses. A delete the org refuses anyway (HTTP 409, in use) is reported as kept, not as
 /// a failure. A full export is written to --backup-dir first, only when something is removed.
 /// Objects already gone count as done, so a re-run after a failure finishes the job. Without a
 /// terminal, uninstall needs --yes.
