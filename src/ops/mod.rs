@@ -194,12 +194,16 @@ pub enum OpsError {
     },
 
     #[error(
-        "uninstall stopped at {failed}: {source}. Removed: {}. Not removed (or not confirmed): {}. \
+        "uninstall stopped at {failed}: {source}. Removed: {}. Not removed (or not confirmed): {}.{} \
          The org as it was before is saved in {}",
-        list_or(deleted, "nothing"), remaining.join(", "), backup.display()
+        list_or(deleted, "nothing"), remaining.join(", "),
+        if *answer_lost { format!(" Unknown: whether {failed} was removed (the org's answer was lost).") } else { String::new() },
+        backup.display()
     )]
     UninstallInterrupted {
         failed: String,
+        /// The request may have reached the org: whether it removed `failed` is unknown.
+        answer_lost: bool,
         deleted: Vec<String>,
         remaining: Vec<String>,
         source: Box<SoarError>,

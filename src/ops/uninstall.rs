@@ -21,7 +21,7 @@ use super::render::{self, Event, PlanView, Style};
 use super::{backup, export, object_label, Consent, OpsError, Package, Printer};
 use crate::plan::{Action, Change, Plan, UninstallOptions};
 use crate::res::Kind;
-use crate::soar::{Client, SoarError};
+use crate::soar::{Client, SoarError, TransportKind};
 
 /// How to uninstall.
 #[derive(Debug, Clone)]
@@ -344,6 +344,13 @@ pub fn uninstall(
                     .map(|c| object_label(c.kind, &c.name))
                     .collect();
                 return Err(OpsError::UninstallInterrupted {
+                    answer_lost: matches!(
+                        source,
+                        SoarError::Transport {
+                            kind: TransportKind::Io | TransportKind::Timeout,
+                            ..
+                        }
+                    ),
                     failed: label,
                     deleted: report.deleted.clone(),
                     remaining,

@@ -894,6 +894,36 @@ fn accept_left_pending_when_the_org_cannot_be_asked_is_rejected_by_the_rerun() {
     assert_eq!(again.outcome, InstallOutcome::UpToDate);
 }
 
+#[test]
+fn an_import_left_pending_is_rejected_by_the_next_uninstall_too() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let proxy = org.proxy();
+    let client = org.client_at(proxy.port);
+    proxy.fail(Fault {
+        method: "PUT",
+        path_contains: "/configurations/imports/",
+        from: 1,
+        times: 2,
+        kind: FaultKind::Status500,
+    });
+    let (r, out) = install(&client, &options(org.dir.path()));
+    let Err(OpsError::AcceptUnknown { id, journal, .. }) = r else {
+        panic!("{out}")
+    };
+    proxy.heal();
+    let (r, out) = uninstall(&client, &request(org.dir.path()));
+    assert_eq!(r.unwrap().outcome, UninstallOutcome::NothingToDo, "{out}");
+    assert!(
+        out.contains(&format!(
+            "import {id}, left pending by an earlier run, is rejected now"
+        )),
+        "{out}"
+    );
+    assert!(!journal.exists());
+    assert!(names(&org.export(), "workflows", "programmatic_name").is_empty());
+}
+
 /// A fault at one call of install: the error says what was done, where the backup is, and that
 /// re-running is safe; the re-run then installs.
 #[test]
