@@ -201,13 +201,8 @@ pub fn install(
         )?;
     }
     let org_name = client.org().name.clone();
-    let before = export(client).map_err(|e| {
-        progress.stopped(
-            "the export of the org (nothing had been changed yet)".into(),
-            e,
-            None,
-        )
-    })?;
+    let before =
+        export(client).map_err(|e| progress.stopped("the export of the org".into(), e, None))?;
     let check = CheckReport::new(&org_name, &package.integrations, &before);
     let plan = Plan::install(&package.res, package, &before);
     let decision = InstallDecision::decide(&check, &plan, options);
@@ -486,5 +481,44 @@ mod tests {
         org2["workflows"][0]["name"] = json!("changed");
         let plan = Plan::install(&p.res, &p, &org2);
         assert_eq!(outstanding(&plan), ["workflow my_wf (update)"]);
+    }
+
+    #[test]
+    fn the_decision_follows_the_plan_and_the_options() {
+        let p = package();
+        let check = CheckReport::new("Org", &[], &json!({}));
+        let opts = |dry_run| InstallOptions {
+            dry_run,
+            force: false,
+            backup_dir: PathBuf::from("unused"),
+        };
+        let empty = Plan::install(&p.res, &p, &json!({}));
+        assert_eq!(
+            InstallDecision::decide(&check, &empty, &opts(true)),
+            InstallDecision::Import {
+                forced_missing: vec![],
+                dry_run: true
+            }
+        );
+        let installed = json!({
+            "actions": [{"uuid": "r-1", "name": "My rule", "export_key": "My rule"}],
+            "workflows": [{"uuid": "w-1", "programmatic_name": "my_wf", "name": "W", "content": {"xml": "<x/>"}}],
+            "functions": [{"uuid": "f-1", "export_key": "dep_fn", "name": "dep_fn"},
+                          {"uuid": "f-2", "export_key": "dep_fn2", "name": "dep_fn2"}],
+        });
+        let clean = Plan::install(&p.res, &p, &installed);
+        assert_eq!(
+            InstallDecision::decide(&check, &clean, &opts(false)),
+            InstallDecision::UpToDate
+        );
+        let mut foreign = installed.clone();
+        foreign["actions"][0]["uuid"] = json!("someone-elses");
+        let conflict = Plan::install(&p.res, &p, &foreign);
+        assert_eq!(
+            InstallDecision::decide(&check, &conflict, &opts(false)),
+            InstallDecision::RefuseConflicts {
+                conflicts: vec!["rule My rule".into()]
+            }
+        );
     }
 }
