@@ -19,8 +19,10 @@ use crate::soar::Client;
 /// (--force overrides) or when an object of the package's name belongs to someone else.
 ///
 /// Exit 0 when installed, already up to date, or after --dry-run; 1 when refused (a required
-/// integration missing, a name conflict) or declined at the prompt; 2 on errors (the message says
-/// what was done and where the backup is).
+/// integration missing, a name conflict) or declined at the prompt; 2 on errors: the message
+/// says what was done, what is unknown, where the backup is, and that re-running is safe. An
+/// import whose acceptance got no answer is rejected at once if still pending; if the org cannot
+/// be reached to do so, it is noted in --backup-dir and the next install or uninstall rejects it.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -106,10 +108,12 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
         } else {
             ("are", "they are")
         };
-        eprintln!(
+        writeln!(
+            std::io::stderr(),
             "warning: installed with --force although {} {is} missing: the package's workflows fail until {it} installed",
             missing.join(" and ")
-        );
+        )
+        .map_err(|e| super::CmdError::new(format!("cannot write to stderr: {e}")))?;
     }
     Ok(match report.outcome {
         InstallOutcome::Installed | InstallOutcome::UpToDate | InstallOutcome::DryRun => {

@@ -1,4 +1,5 @@
 //! `respack uninstall`: remove exactly what the package owns.
+use std::io::Write;
 use std::path::PathBuf;
 
 use super::{CmdResult, ConnArgs, Exit};
@@ -11,13 +12,18 @@ use crate::soar::Client;
 /// Objects are matched by uuid and API name and removed in dependency order: rules, then
 /// workflows, then the data table. An owned object changed on the org since install is listed
 /// and kept (--force removes it); the data table is kept while any incident has rows in it
-/// (--delete-data removes it with its rows). A full export is written to --backup-dir first.
+/// (--delete-data removes it with its rows). Whatever a kept object still needs is kept too,
+/// with the reason ("used by rule 'X', which was changed on the org"): a kept rule keeps its
+/// workflows, a kept workflow the data table its scripts write, and any other object on the org
+/// keeps what it uses. A delete the org refuses anyway (HTTP 409, in use) is reported as kept, not as
+/// a failure. A full export is written to --backup-dir first, only when something is removed.
 /// Objects already gone count as done, so a re-run after a failure finishes the job. Without a
 /// terminal, uninstall needs --yes.
 ///
-/// Exit 0 when everything is removed (or already gone) or after --dry-run; 1 when objects were
-/// kept (listed with the reason) or the prompt was declined; 2 on errors (the message lists what
-/// was removed and what remains).
+/// Exit 0 when everything is removed (or already gone); 1 when objects are kept (listed with
+/// the reason; --dry-run exits as the removal would) or the prompt was declined; 2 on errors
+/// (the message says what was removed, what remains, where the backup is, and that re-running
+/// is safe).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -66,11 +72,16 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
         .map(|c| format!("{} {}", c.kind, c.name))
         .collect();
     if !kept.is_empty() {
-        eprintln!("kept on the org: {} (reasons above)", kept.join(", "));
+        writeln!(
+            std::io::stderr(),
+            "kept on the org: {} (reasons above)",
+            kept.join(", ")
+        )
+        .map_err(|e| super::CmdError::new(format!("cannot write to stderr: {e}")))?;
     }
     Ok(match report.outcome {
         UninstallOutcome::Declined => Exit::Findings,
-        _ if !kept.is_empty() && !args.dry_run => Exit::Findings,
+        _ if !kept.is_empty() => Exit::Findings,
         _ => Exit::Success,
     })
 }

@@ -53,7 +53,7 @@ pub fn write(dir: &Path, org: &str, command: &str, export: &Value) -> Result<Pat
 }
 
 /// The org name as a file name: letters, digits, `-`, `_` and `.`; anything else becomes `-`.
-fn file_safe(org: &str) -> String {
+pub(crate) fn file_safe(org: &str) -> String {
     let s: String = org
         .chars()
         .map(|c| {

@@ -17,11 +17,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::check::CheckReport;
-use super::render::{self, PlanView, Style};
-use super::{backup, export, object_label, Consent, OpsError, Package};
+use super::render::{self, Style};
+use super::{backup, export, object_label, pending, Consent, OpsError, Package, Printer};
 use crate::plan::{Action, Change, Plan};
 use crate::res::Kind;
-use crate::soar::{Client, ImportDecision, ImportMessage};
+use crate::soar::{Client, ImportDecision, ImportDto, ImportMessage, SoarError, TransportKind};
 
 /// The internal incident type and field every importable file carries (res-format.md §1.10).
 const INTERNAL_UUIDS: &[&str] = &[
@@ -103,7 +103,81 @@ fn outstanding(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
-/// Run an install against the org `client` is connected to, writing progress to `out`.
+/// What install will do, decided from the check and the plan alone, before any change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum InstallDecision {
+    /// A required integration is missing and there is no `--force`: nothing is sent.
+    RefuseMissing { missing: Vec<String> },
+    /// Objects of the package's names belong to someone else: nothing is sent.
+    RefuseConflicts { conflicts: Vec<String> },
+    /// Nothing to import.
+    UpToDate,
+    /// Import what the plan marks (`forced_missing`: the integrations `--force` overrides).
+    Import {
+        forced_missing: Vec<String>,
+        dry_run: bool,
+    },
+}
+
+impl InstallDecision {
+    /// Decide from the check and the plan; no I/O.
+    pub fn decide(check: &CheckReport, plan: &Plan, options: &InstallOptions) -> InstallDecision {
+        let missing: Vec<String> = check
+            .missing_required()
+            .map(|i| format!("{} {}", i.name, i.version))
+            .collect();
+        if !missing.is_empty() && !options.force {
+            return InstallDecision::RefuseMissing { missing };
+        }
+        let conflicts: Vec<String> = plan
+            .owned()
+            .filter(|c| c.action == Action::Conflict)
+            .map(|c| object_label(c.kind, &c.name))
+            .collect();
+        if !conflicts.is_empty() {
+            return InstallDecision::RefuseConflicts { conflicts };
+        }
+        if !plan.changes.iter().any(Change::is_imported) {
+            return InstallDecision::UpToDate;
+        }
+        InstallDecision::Import {
+            forced_missing: missing,
+            dry_run: options.dry_run,
+        }
+    }
+}
+
+/// What install has done so far: what an error says when the next call fails.
+struct Progress<'a> {
+    backup: Option<PathBuf>,
+    done: Vec<String>,
+    printer: Printer<'a>,
+}
+
+impl Progress<'_> {
+    /// Say what happened and remember it as done.
+    fn happened(&mut self, event: render::Event<'_>) -> Result<(), OpsError> {
+        self.done.push(render::done(&event));
+        self.printer.say(&render::event(&event))
+    }
+
+    /// The error for a call that failed: what was done, what is unknown, where the backup is.
+    fn stopped(&self, step: String, source: SoarError, unknown: Option<String>) -> OpsError {
+        OpsError::Stopped {
+            command: "install",
+            step,
+            source: Box::new(source),
+            done: self.done.clone(),
+            unknown,
+            backup: self.backup.clone(),
+        }
+    }
+}
+
+/// Run an install against the org `client` is connected to, writing progress to `out`:
+/// resolve an import an earlier run left pending, export, decide ([`InstallDecision`]), render
+/// the decision, then act on it.
 pub fn install(
     client: &Client,
     package: &Package,
@@ -112,10 +186,29 @@ pub fn install(
     out: &mut dyn Write,
     style: Style,
 ) -> Result<InstallReport, OpsError> {
+    let mut progress = Progress {
+        backup: None,
+        done: vec![],
+        printer: Printer::new(out),
+    };
+    if !options.dry_run {
+        resolve_pending(
+            client,
+            &options.backup_dir,
+            "install",
+            &mut progress.printer,
+            &mut progress.done,
+        )?;
+    }
     let org_name = client.org().name.clone();
-    let before = export(client)?;
+    let before =
+        export(client).map_err(|e| progress.stopped("the export of the org".into(), e, None))?;
     let check = CheckReport::new(&org_name, &package.integrations, &before);
     let plan = Plan::install(&package.res, package, &before);
+    let decision = InstallDecision::decide(&check, &plan, options);
+    progress.printer.say(&render::install_decision(
+        &decision, &check, &plan, &org_name, style,
+    ))?;
     let mut report = InstallReport {
         outcome: InstallOutcome::Refused,
         check,
@@ -123,116 +216,49 @@ pub fn install(
         backup: None,
         messages: vec![],
     };
-    let say = |out: &mut dyn Write, text: &str| {
-        let _ = writeln!(out, "{text}");
-    };
-
-    let missing: Vec<String> = report
-        .check
-        .missing_required()
-        .map(|i| format!("{} {}", i.name, i.version))
-        .collect();
-    if !missing.is_empty() {
-        if !options.force {
-            say(out, &render::check(&report.check, style));
-            say(
-                out,
-                &format!(
-                    "install refused: the package needs {} on org {org_name:?}; nothing was changed. \
-                     Install the integration first, or pass --force to import the package anyway.",
-                    missing.join(" and ")
-                ),
-            );
+    let dry_run = match decision {
+        InstallDecision::RefuseMissing { .. } | InstallDecision::RefuseConflicts { .. } => {
+            return Ok(report)
+        }
+        InstallDecision::UpToDate => {
+            report.outcome = InstallOutcome::UpToDate;
             return Ok(report);
         }
-        say(
-            out,
-            &format!(
-                "WARNING: --force: installing although {} {} missing on org {org_name:?}. The \
-                 package's workflows will fail until the integration is installed; the objects of \
-                 it that the package carries are created now.",
-                missing.join(" and "),
-                if missing.len() == 1 { "is" } else { "are" }
-            ),
-        );
-    }
-    for i in &report.check.integrations {
-        say(
-            out,
-            &format!(
-                "{} {}: {}{}",
-                i.name,
-                i.version,
-                serde_json::to_value(i.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                i.note
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            ),
-        );
-    }
-    say(out, "");
-    say(out, &render::plan(&report.plan, PlanView::Install, style));
+        InstallDecision::Import { dry_run, .. } => dry_run,
+    };
 
-    let conflicts: Vec<String> = report
-        .plan
-        .owned()
-        .filter(|c| c.action == Action::Conflict)
-        .map(|c| object_label(c.kind, &c.name))
-        .collect();
-    if !conflicts.is_empty() {
-        say(
-            out,
-            &format!(
-                "install refused: the org has {} under the package's name but with another uuid; \
-                 importing would merge the package into objects it did not create. Rename or \
-                 remove them on the org first. Nothing was changed.",
-                conflicts.join(", ")
-            ),
-        );
-        return Ok(report);
-    }
-    if !report.plan.changes.iter().any(Change::is_imported) {
-        say(
-            out,
-            &format!("org {org_name:?} already has the package as it is: nothing to install."),
-        );
-        report.outcome = InstallOutcome::UpToDate;
-        return Ok(report);
-    }
-    if !options.dry_run {
+    if !dry_run {
         consent.ensure_possible("install")?;
         let path = backup::write(&options.backup_dir, &org_name, "install", &before)?;
-        say(
-            out,
-            &format!("backup of the org written to {}", path.display()),
-        );
-        report.backup = Some(path);
+        progress.backup = Some(path.clone());
+        report.backup = Some(path.clone());
+        progress.happened(render::Event::BackupWritten(&path))?;
     }
 
     let res = import_file(package, &report.plan);
-    let dto = client.import_start(&res)?;
-    say(
-        out,
-        &format!("import {} is pending; the server says:", dto.id),
-    );
-    for m in &dto.messages {
-        say(out, &format!("  {m}"));
-    }
-    if dto.messages.is_empty() {
-        say(out, "  (no messages)");
-    }
+    let dto = client.import_start(&res).map_err(|e| {
+        let unknown = (!sent_nothing(&e)).then(|| {
+            "whether the server kept the upload as a pending import; a pending import changes \
+             nothing on the org unless someone accepts it"
+                .to_string()
+        });
+        progress.stopped(
+            "the import upload (nothing is applied before it is accepted)".into(),
+            e,
+            unknown,
+        )
+    })?;
     report.messages = dto.messages.clone();
+    progress.happened(render::Event::ImportPending {
+        id: dto.id,
+        messages: &dto.messages,
+    })?;
 
-    if options.dry_run {
-        client.import_finish(&dto, ImportDecision::Reject)?;
-        say(
-            out,
-            &format!("dry run: import {} rejected; nothing was changed.", dto.id),
-        );
+    if dry_run {
+        reject(client, &dto, options, &mut progress)?;
+        progress
+            .printer
+            .say(&render::event(&render::Event::DryRunRejected(dto.id)))?;
         report.outcome = InstallOutcome::DryRun;
         return Ok(report);
     }
@@ -241,50 +267,143 @@ pub fn install(
         Ok(yes) => yes,
         Err(e) => {
             // Leave no pending import behind; the prompt's own error is the one to report.
-            let _ = client.import_finish(&dto, ImportDecision::Reject);
+            reject(client, &dto, options, &mut progress)?;
             return Err(e);
         }
     };
     if !yes {
-        client.import_finish(&dto, ImportDecision::Reject)?;
-        say(
-            out,
-            &format!("import {} rejected; nothing was changed.", dto.id),
-        );
+        reject(client, &dto, options, &mut progress)?;
+        progress
+            .printer
+            .say(&render::event(&render::Event::Declined(dto.id)))?;
         report.outcome = InstallOutcome::Declined;
         return Ok(report);
     }
     let backup = report.backup.clone().unwrap_or_default();
-    if let Err(source) = client.import_finish(&dto, ImportDecision::Accept) {
-        say(
-            out,
-            &format!(
-                "import {} sent for acceptance; no answer could be read: its state on the org is unknown.",
-                dto.id
-            ),
-        );
-        return Err(OpsError::AcceptUnknown {
-            source: Box::new(source),
-            backup,
-        });
+    match client.import_finish(&dto, ImportDecision::Accept) {
+        Ok(_) => progress.happened(render::Event::Accepted(dto.id))?,
+        Err(source) => {
+            // Whether the org applied it is unknown. Rejecting it finds out: a pending import
+            // is discarded (nothing changed); one the org applied is no longer pending.
+            match client.import_finish(&dto, ImportDecision::Reject) {
+                Ok(_) => {
+                    return Err(OpsError::AcceptFailed {
+                        id: dto.id,
+                        source: Box::new(source),
+                        backup,
+                    })
+                }
+                Err(SoarError::Http {
+                    status: 404 | 409, ..
+                }) => progress.happened(render::Event::AcceptAnswerLost {
+                    id: dto.id,
+                    error: &source,
+                })?,
+                Err(_) => {
+                    let journal = pending::remember(&options.backup_dir, client, &dto)?;
+                    progress
+                        .printer
+                        .say(&render::event(&render::Event::AcceptUnknown(dto.id)))?;
+                    return Err(OpsError::AcceptUnknown {
+                        id: dto.id,
+                        source: Box::new(source),
+                        backup,
+                        journal,
+                    });
+                }
+            }
+        }
     }
-    say(out, &format!("import {} accepted.", dto.id));
 
-    let after = export(client)?;
+    let after = export(client).map_err(|e| {
+        progress.stopped(
+            "the export that verifies the install".into(),
+            e,
+            Some("whether the org now matches the package (`respack diff` shows it)".into()),
+        )
+    })?;
     let verify = Plan::install(&package.res, package, &after);
     let remaining = outstanding(&verify);
     if !remaining.is_empty() {
         return Err(OpsError::NotApplied { remaining });
     }
-    say(
-        out,
-        &format!(
-            "verified: a fresh export of org {org_name:?} matches the package ({}).",
-            render::summary(&verify)
-        ),
-    );
+    progress
+        .printer
+        .say(&render::event(&render::Event::Verified {
+            org: &org_name,
+            summary: render::summary(&verify),
+        }))?;
     report.outcome = InstallOutcome::Installed;
     Ok(report)
+}
+
+/// True when the request surely never reached the server (no connection was made).
+fn sent_nothing(e: &SoarError) -> bool {
+    matches!(
+        e,
+        SoarError::Transport {
+            kind: TransportKind::Dns
+                | TransportKind::Connect
+                | TransportKind::Tls
+                | TransportKind::Proxy,
+            ..
+        }
+    )
+}
+
+/// Reject a pending import (dry run, declined, prompt failed). When the rejection fails, note the
+/// import so that the next run rejects it, and say so.
+fn reject(
+    client: &Client,
+    dto: &ImportDto,
+    options: &InstallOptions,
+    progress: &mut Progress<'_>,
+) -> Result<(), OpsError> {
+    match client.import_finish(dto, ImportDecision::Reject) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let journal = pending::remember(&options.backup_dir, client, dto)?;
+            Err(progress.stopped(
+                format!("the rejection of import {}", dto.id),
+                e,
+                Some(format!(
+                    "whether import {} is still pending; it changes nothing unless accepted, and \
+                     the next install or uninstall rejects it (noted in {})",
+                    dto.id,
+                    journal.display()
+                )),
+            ))
+        }
+    }
+}
+
+/// Reject the import an earlier run left pending on this org (see [`pending`]), and say so.
+pub(super) fn resolve_pending(
+    client: &Client,
+    dir: &std::path::Path,
+    command: &'static str,
+    printer: &mut Printer<'_>,
+    done: &mut Vec<String>,
+) -> Result<(), OpsError> {
+    match pending::resolve(dir, client) {
+        Ok(None) => Ok(()),
+        Ok(Some(resolved)) => {
+            let event = render::Event::PendingResolved(resolved);
+            done.push(render::done(&event));
+            printer.say(&render::event(&event))
+        }
+        Err(pending::ResolveError::Note(e)) => Err(e),
+        Err(pending::ResolveError::Soar(id, source)) => Err(OpsError::Stopped {
+            command,
+            step: format!("the rejection of import {id}, which an earlier run left pending"),
+            source: Box::new(source),
+            done: vec![],
+            unknown: Some(format!(
+                "whether import {id} is still pending (it changes nothing unless accepted)"
+            )),
+            backup: None,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -362,5 +481,44 @@ mod tests {
         org2["workflows"][0]["name"] = json!("changed");
         let plan = Plan::install(&p.res, &p, &org2);
         assert_eq!(outstanding(&plan), ["workflow my_wf (update)"]);
+    }
+
+    #[test]
+    fn the_decision_follows_the_plan_and_the_options() {
+        let p = package();
+        let check = CheckReport::new("Org", &[], &json!({}));
+        let opts = |dry_run| InstallOptions {
+            dry_run,
+            force: false,
+            backup_dir: PathBuf::from("unused"),
+        };
+        let empty = Plan::install(&p.res, &p, &json!({}));
+        assert_eq!(
+            InstallDecision::decide(&check, &empty, &opts(true)),
+            InstallDecision::Import {
+                forced_missing: vec![],
+                dry_run: true
+            }
+        );
+        let installed = json!({
+            "actions": [{"uuid": "r-1", "name": "My rule", "export_key": "My rule"}],
+            "workflows": [{"uuid": "w-1", "programmatic_name": "my_wf", "name": "W", "content": {"xml": "<x/>"}}],
+            "functions": [{"uuid": "f-1", "export_key": "dep_fn", "name": "dep_fn"},
+                          {"uuid": "f-2", "export_key": "dep_fn2", "name": "dep_fn2"}],
+        });
+        let clean = Plan::install(&p.res, &p, &installed);
+        assert_eq!(
+            InstallDecision::decide(&check, &clean, &opts(false)),
+            InstallDecision::UpToDate
+        );
+        let mut foreign = installed.clone();
+        foreign["actions"][0]["uuid"] = json!("someone-elses");
+        let conflict = Plan::install(&p.res, &p, &foreign);
+        assert_eq!(
+            InstallDecision::decide(&check, &conflict, &opts(false)),
+            InstallDecision::RefuseConflicts {
+                conflicts: vec!["rule My rule".into()]
+            }
+        );
     }
 }

@@ -1,28 +1,38 @@
 //! `check`, `diff`, `install` and `uninstall`: the package against a live org.
 //!
 //! Each command works the same way: one export of the org, then a value computed from it and the
-//! package alone ([`CheckReport`], [`crate::plan::Plan`]), then — for install and uninstall —
+//! package alone ([`CheckReport`], [`crate::plan::Plan`], [`install::InstallDecision`],
+//! [`uninstall::UninstallDecision`]), rendered by [`render`], then — for install and uninstall —
 //! that value executed, and a fresh export to prove the org now is what the plan said. The value
 //! is what `--format json` prints and what `--dry-run` shows, so what is shown is what is done.
 //!
 //! - [`check`]: are the dependency integrations' objects on the org ([`CheckReport`])?
 //! - [`diff`]: the install plan, package objects and dependency objects apart.
-//! - [`install`]: check → plan → backup → import → accept → verify.
-//! - [`uninstall`]: plan → backup → delete the package's own objects → verify.
+//! - [`install`]: check → plan → decide → backup → import → accept → verify.
+//! - [`uninstall`]: plan (keeping whatever kept objects need) → decide → backup → delete the
+//!   package's own objects → verify.
 //! - [`backup`]: the full export written before anything changes.
+//! - `pending`: the note of an import whose acceptance got no answer, rejected by the next run.
 //! - [`render`]: the text forms, coloured only on a terminal.
+//!
+//! When a call fails, the error says what the command had done, what is unknown, where the
+//! backup is, and that re-running is safe ([`OpsError::Stopped`] and its siblings): every
+//! command starts from a fresh export, so a re-run does only what is still to do. Output that
+//! cannot be written stops the command ([`OpsError::Output`]).
 //!
 //! Every command makes a fixed number of HTTP calls, whatever the size of the org: the session,
 //! `GET /rest/const` (whether to export playbooks), one export, and for install the import POST
 //! and PUT plus a second export; for uninstall one search for rows in the package's data table
 //! and one DELETE per owned object (bounded by the package, never by the org). Everything else
-//! is read from the export.
+//! is read from the export. A failed acceptance adds one PUT (the rejection that finds out what
+//! happened), and an import an earlier run left pending one more.
 
 pub mod backup;
 mod builtin;
 pub mod check;
 pub mod diff;
 pub mod install;
+mod pending;
 pub mod render;
 pub mod uninstall;
 
@@ -33,7 +43,7 @@ use serde_json::Value;
 use crate::help::Help;
 use crate::plan::Ownership;
 use crate::res::{Kind, ResFile};
-use crate::soar::{Client, ExportOptions, SoarError};
+use crate::soar::{Client, ExportOptions, ImportId, SoarError};
 
 pub use check::{CheckReport, IntegrationSpec, ObjectSpec, PartSpec};
 pub use install::{InstallOptions, InstallOutcome, InstallReport};
@@ -88,6 +98,26 @@ impl Consent<'_> {
     }
 }
 
+/// Where a command writes its prose: every write error stops the command
+/// ([`OpsError::Output`]), since a report nobody can read must not pass for success.
+pub(crate) struct Printer<'a> {
+    out: &'a mut dyn std::io::Write,
+}
+
+impl<'a> Printer<'a> {
+    pub(crate) fn new(out: &'a mut dyn std::io::Write) -> Printer<'a> {
+        Printer { out }
+    }
+
+    /// Write `text` (rendered by [`render`]) and a newline unless it ends with one.
+    pub(crate) fn say(&mut self, text: &str) -> Result<(), OpsError> {
+        let nl = if text.ends_with('\n') { "" } else { "\n" };
+        write!(self.out, "{text}{nl}")
+            .and_then(|()| self.out.flush())
+            .map_err(OpsError::Output)
+    }
+}
+
 /// The org as one export, and the client that took it.
 pub(crate) fn export(client: &Client) -> Result<Value, SoarError> {
     client.export(&ExportOptions::default())
@@ -112,11 +142,26 @@ pub enum OpsError {
     },
 
     #[error(
-        "the import was sent for acceptance, but the org's answer was lost ({source}): whether \
-         it was applied is unknown. The org as it was before is saved in {}",
-        backup.display()
+        "import {id} was sent for acceptance, but the org's answer was lost ({source}), and \
+         respack could not reach the org again to find out: whether it was applied is unknown. \
+         If it is still pending it changes nothing until accepted; the next `respack install` or \
+         `respack uninstall` rejects it (noted in {}). The org as it was before is saved in {}",
+        journal.display(), backup.display()
     )]
     AcceptUnknown {
+        id: ImportId,
+        source: Box<SoarError>,
+        backup: PathBuf,
+        journal: PathBuf,
+    },
+
+    #[error(
+        "import {id} was not accepted ({source}); respack rejected it, so nothing was changed on \
+         the org. The org as it was before is saved in {}",
+        backup.display()
+    )]
+    AcceptFailed {
+        id: ImportId,
         source: Box<SoarError>,
         backup: PathBuf,
     },
@@ -128,17 +173,51 @@ pub enum OpsError {
     NotApplied { remaining: Vec<String> },
 
     #[error(
-        "uninstall stopped at {failed}: {source}. Removed: {}. Not removed (or not confirmed): {}. \
+        "{command} stopped at {step}: {source}. Done: {}.{} {}",
+        list_or(done, "nothing, the org was not changed"),
+        unknown.as_ref().map(|u| format!(" Unknown: {u}.")).unwrap_or_default(),
+        match backup {
+            Some(b) => format!("The org as it was before is saved in {}", b.display()),
+            None => "No backup was needed: nothing had been changed".to_string(),
+        }
+    )]
+    Stopped {
+        command: &'static str,
+        /// The call that failed, in words.
+        step: String,
+        source: Box<SoarError>,
+        /// What the command had done, in order.
+        done: Vec<String>,
+        /// What nobody knows after the failure.
+        unknown: Option<String>,
+        backup: Option<PathBuf>,
+    },
+
+    #[error(
+        "uninstall stopped at {failed}: {source}. Removed: {}. Not removed (or not confirmed): {}.{} \
          The org as it was before is saved in {}",
-        list_or_none(deleted), remaining.join(", "), backup.display()
+        list_or(deleted, "nothing"), remaining.join(", "),
+        if *answer_lost { format!(" Unknown: whether {failed} was removed (the org's answer was lost).") } else { String::new() },
+        backup.display()
     )]
     UninstallInterrupted {
         failed: String,
+        /// The request may have reached the org: whether it removed `failed` is unknown.
+        answer_lost: bool,
         deleted: Vec<String>,
         remaining: Vec<String>,
         source: Box<SoarError>,
         backup: PathBuf,
     },
+
+    #[error("cannot read or write {}, where respack notes an import left pending: {source}", path.display())]
+    Journal {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
 
     #[error("uninstall deleted {}, but the org still has them", still.join(", "))]
     NotRemoved { still: Vec<String> },
@@ -147,9 +226,9 @@ pub enum OpsError {
     CannotRemove { kind: Kind, name: String },
 }
 
-fn list_or_none(items: &[String]) -> String {
+fn list_or(items: &[String], none: &str) -> String {
     if items.is_empty() {
-        "nothing".into()
+        none.into()
     } else {
         items.join(", ")
     }
@@ -166,18 +245,36 @@ impl Help for OpsError {
             OpsError::Backup { .. } => Some(
                 "choose a writable folder with --backup-dir; nothing was changed on the org".into(),
             ),
-            OpsError::AcceptUnknown { .. } => Some(
+            OpsError::AcceptUnknown { .. } | OpsError::AcceptFailed { .. } => Some(
                 "re-running `respack install` is safe: it compares the org again and imports only \
                  what is still missing or different"
                     .into(),
             ),
+            OpsError::Stopped {
+                command, source, ..
+            } => Some(format!(
+                "{}re-running `respack {command}` is safe: it starts again from a fresh export of \
+                 the org and {}",
+                source.help().map(|h| format!("{h}; ")).unwrap_or_default(),
+                if *command == "install" {
+                    "imports only what is still missing or different"
+                } else {
+                    "objects already removed count as done"
+                }
+            )),
+            OpsError::Journal { path, .. } => Some(format!(
+                "check that {} is readable and writable (or remove it if no import is pending)",
+                path.display()
+            )),
+            OpsError::Output(_) => None,
             OpsError::NotApplied { .. } => Some(
                 "run `respack diff` to see the differences; the server may have refused part of \
                  the import"
                     .into(),
             ),
             OpsError::UninstallInterrupted { .. } => Some(
-                "re-run `respack uninstall`: objects already removed count as done".into(),
+                "re-run `respack uninstall`: it is safe, objects already removed count as done"
+                    .into(),
             ),
             OpsError::NotRemoved { .. } => Some("run `respack diff` to see what is left".into()),
             OpsError::CannotRemove { .. } => None,

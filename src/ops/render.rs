@@ -6,9 +6,13 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
+use std::path::Path;
 
 use super::check::{CheckReport, IntegrationStatus, Status};
+use super::install::InstallDecision;
+use super::pending::Resolved;
 use crate::plan::{Action, Change, Owner, Plan};
+use crate::soar::{ImportId, ImportMessage, SoarError};
 
 /// Whether to colour the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -220,4 +224,191 @@ pub fn summary(plan: &Plan) -> String {
         line.push_str(&format!("; dependencies: {}", count(Owner::Dependency)));
     }
     line
+}
+
+/// What install says before it acts: the refusal with the check, or the integrations' state,
+/// the plan and what comes next.
+pub fn install_decision(
+    decision: &InstallDecision,
+    check: &CheckReport,
+    plan: &Plan,
+    org: &str,
+    style: Style,
+) -> String {
+    let mut out = String::new();
+    if let InstallDecision::RefuseMissing { missing } = decision {
+        out.push_str(&self::check(check, style));
+        let _ = writeln!(
+            out,
+            "install refused: the package needs {} on org {org:?}; nothing was changed. Install \
+             the integration first, or pass --force to import the package anyway.",
+            missing.join(" and ")
+        );
+        return out;
+    }
+    if let InstallDecision::Import { forced_missing, .. } = decision {
+        if !forced_missing.is_empty() {
+            let _ = writeln!(
+                out,
+                "WARNING: --force: installing although {} {} missing on org {org:?}. The \
+                 package's workflows will fail until the integration is installed; the objects \
+                 of it that the package carries are created now.",
+                forced_missing.join(" and "),
+                if forced_missing.len() == 1 {
+                    "is"
+                } else {
+                    "are"
+                }
+            );
+        }
+    }
+    for i in &check.integrations {
+        let status = serde_json::to_value(i.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let note = i
+            .note
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "{} {}: {status}{note}", i.name, i.version);
+    }
+    out.push('\n');
+    out.push_str(&self::plan(plan, PlanView::Install, style));
+    match decision {
+        InstallDecision::RefuseConflicts { conflicts } => {
+            let _ = writeln!(
+                out,
+                "install refused: the org has {} under the package's name but with another \
+                 uuid; importing would merge the package into objects it did not create. Rename \
+                 or remove them on the org first. Nothing was changed.",
+                conflicts.join(", ")
+            );
+        }
+        InstallDecision::UpToDate => {
+            let _ = writeln!(
+                out,
+                "org {org:?} already has the package as it is: nothing to install."
+            );
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Something install or uninstall did (or found), as it is reported.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// An import an earlier run left pending, dealt with.
+    PendingResolved(Resolved),
+    BackupWritten(&'a Path),
+    ImportPending {
+        id: ImportId,
+        messages: &'a [ImportMessage],
+    },
+    DryRunRejected(ImportId),
+    Declined(ImportId),
+    Accepted(ImportId),
+    /// The answer to the acceptance was lost, but the import is no longer pending.
+    AcceptAnswerLost {
+        id: ImportId,
+        error: &'a SoarError,
+    },
+    /// The answer to the acceptance was lost and the org could not be asked again.
+    AcceptUnknown(ImportId),
+    Verified {
+        org: &'a str,
+        summary: String,
+    },
+    Removed(&'a str),
+    /// The org refused a delete because the object is in use: kept.
+    KeptInUse {
+        label: &'a str,
+        message: &'a str,
+    },
+    NothingToRemove(&'a str),
+    UninstallDryRun,
+    UninstallDeclined,
+    UninstallVerified {
+        org: &'a str,
+        removed: usize,
+        kept: usize,
+    },
+}
+
+/// The line an event prints.
+pub fn event(e: &Event<'_>) -> String {
+    match e {
+        Event::PendingResolved(Resolved::Rejected(id)) => {
+            format!("import {id}, left pending by an earlier run, is rejected now (it had changed nothing).")
+        }
+        Event::PendingResolved(Resolved::NotPending(id)) => format!(
+            "import {id}, which an earlier run could not finish, is no longer pending on the org; \
+             the plan below starts from the org as it is now."
+        ),
+        Event::BackupWritten(path) => format!("backup of the org written to {}", path.display()),
+        Event::ImportPending { id, messages } => {
+            let mut s = format!("import {id} is pending; the server says:");
+            for m in *messages {
+                s.push_str(&format!("\n  {m}"));
+            }
+            if messages.is_empty() {
+                s.push_str("\n  (no messages)");
+            }
+            s
+        }
+        Event::DryRunRejected(id) => {
+            format!("dry run: import {id} rejected; nothing was changed.")
+        }
+        Event::Declined(id) => format!("import {id} rejected; nothing was changed."),
+        Event::Accepted(id) => format!("import {id} accepted."),
+        Event::AcceptAnswerLost { id, error } => format!(
+            "import {id} sent for acceptance; its answer was lost ({error}), but the org no longer \
+             has it pending: it was applied. Verifying with a fresh export."
+        ),
+        Event::AcceptUnknown(id) => format!(
+            "import {id} sent for acceptance; no answer could be read: its state on the org is unknown."
+        ),
+        Event::Verified { org, summary } => {
+            format!("verified: a fresh export of org {org:?} matches the package ({summary}).")
+        }
+        Event::Removed(label) => format!("removed {label}"),
+        Event::KeptInUse { label, message } => {
+            format!("kept {label}, in use: the org refused to delete it ({message})")
+        }
+        Event::NothingToRemove(org) => format!("nothing to remove from org {org:?}."),
+        Event::UninstallDryRun => "dry run: nothing was removed.".into(),
+        Event::UninstallDeclined => "nothing was removed.".into(),
+        Event::UninstallVerified { org, removed, kept } => {
+            let mut s = format!(
+                "verified: a fresh export of org {org:?} no longer has the {removed} removed object(s)."
+            );
+            if *kept > 0 {
+                s.push_str(&format!(" {kept} object(s) kept, as listed above."));
+            }
+            s
+        }
+    }
+}
+
+/// The event as an entry of "Done: ..." in an error.
+pub fn done(e: &Event<'_>) -> String {
+    match e {
+        Event::PendingResolved(Resolved::Rejected(id)) => {
+            format!("rejected import {id} left pending by an earlier run")
+        }
+        Event::PendingResolved(Resolved::NotPending(id)) => {
+            format!("found import {id} of an earlier run no longer pending")
+        }
+        Event::BackupWritten(path) => format!("backup written to {}", path.display()),
+        Event::ImportPending { id, .. } => {
+            format!("import {id} uploaded and pending (a pending import changes nothing)")
+        }
+        Event::Accepted(id) | Event::AcceptAnswerLost { id, .. } => {
+            format!("import {id} accepted: the org has the package's objects")
+        }
+        Event::Removed(label) => format!("removed {label}"),
+        other => event(other),
+    }
 }

@@ -17,11 +17,11 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::render::{self, PlanView, Style};
-use super::{backup, export, object_label, Consent, OpsError, Package};
+use super::render::{self, Event, PlanView, Style};
+use super::{backup, export, object_label, Consent, OpsError, Package, Printer};
 use crate::plan::{Action, Change, Plan, UninstallOptions};
 use crate::res::Kind;
-use crate::soar::{Client, SoarError};
+use crate::soar::{Client, SoarError, TransportKind};
 
 /// How to uninstall.
 #[derive(Debug, Clone)]
@@ -159,7 +159,51 @@ fn remove(client: &Client, c: &Change) -> Result<(), OpsError> {
     }
 }
 
-/// Run an uninstall against the org `client` is connected to, writing progress to `out`.
+/// What uninstall will do, decided from the plan alone, before any change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum UninstallDecision {
+    /// Nothing the plan may remove is on the org.
+    NothingToDo,
+    /// `--dry-run`: show the plan, remove nothing.
+    DryRun,
+    /// Remove these objects, in this order (labels).
+    Remove { objects: Vec<String> },
+}
+
+impl UninstallDecision {
+    pub fn decide(plan: &Plan, request: &UninstallRequest) -> UninstallDecision {
+        let objects: Vec<String> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .map(|c| object_label(c.kind, &c.name))
+            .collect();
+        if objects.is_empty() {
+            UninstallDecision::NothingToDo
+        } else if request.dry_run {
+            UninstallDecision::DryRun
+        } else {
+            UninstallDecision::Remove { objects }
+        }
+    }
+}
+
+/// The error for a call that failed before any object was removed.
+fn stopped(step: &str, source: SoarError, done: &[String], backup: Option<PathBuf>) -> OpsError {
+    OpsError::Stopped {
+        command: "uninstall",
+        step: step.into(),
+        source: Box::new(source),
+        done: done.to_vec(),
+        unknown: None,
+        backup,
+    }
+}
+
+/// Run an uninstall against the org `client` is connected to, writing progress to `out`:
+/// resolve an import an earlier install left pending, export, plan (keeping what kept objects
+/// need), decide ([`UninstallDecision`]), render, then remove.
 pub fn uninstall(
     client: &Client,
     package: &Package,
@@ -168,11 +212,19 @@ pub fn uninstall(
     out: &mut dyn Write,
     style: Style,
 ) -> Result<UninstallReport, OpsError> {
-    let say = |out: &mut dyn Write, text: &str| {
-        let _ = writeln!(out, "{text}");
-    };
+    let mut printer = Printer::new(out);
+    let mut done = vec![];
+    if !request.dry_run {
+        super::install::resolve_pending(
+            client,
+            &request.backup_dir,
+            "uninstall",
+            &mut printer,
+            &mut done,
+        )?;
+    }
     let org_name = client.org().name.clone();
-    let before = export(client)?;
+    let before = export(client).map_err(|e| stopped("the export of the org", e, &done, None))?;
 
     // Only the package's tables that are on the org need the question, and not with --delete-data.
     let probe = Plan::install(&package.res, package, &before);
@@ -184,7 +236,14 @@ pub fn uninstall(
     let (with_rows, unknown) = if request.delete_data {
         (BTreeSet::new(), None)
     } else {
-        tables_with_rows(client, &tables)?
+        tables_with_rows(client, &tables).map_err(|e| {
+            stopped(
+                "the search for rows in the package's data table",
+                e,
+                &done,
+                None,
+            )
+        })?
     };
     let options = UninstallOptions {
         force: request.force,
@@ -193,20 +252,37 @@ pub fn uninstall(
     let mut plan = Plan::uninstall(&package.res, package, &before, &with_rows, options);
     if let Some(why) = &unknown {
         for c in plan.changes.iter_mut() {
-            if c.kind == Kind::DataTable && c.action == Action::Keep && with_rows.contains(&c.name)
+            if c.kind == Kind::DataTable
+                && c.action == Action::Keep
+                && with_rows.contains(&c.name)
+                && c.used_by.is_empty()
             {
                 c.reason = Some(format!("{why}; use --delete-data to remove it anyway"));
             }
         }
     }
+    let decision = UninstallDecision::decide(&plan, request);
     let mut report = UninstallReport {
         outcome: UninstallOutcome::NothingToDo,
         plan,
         backup: None,
         deleted: vec![],
     };
-    say(out, &render::plan(&report.plan, PlanView::Uninstall, style));
-
+    printer.say(&render::plan(&report.plan, PlanView::Uninstall, style))?;
+    match &decision {
+        UninstallDecision::NothingToDo => {
+            // Nothing will change, so no backup either: a re-run that removes nothing leaves
+            // no new file behind.
+            printer.say(&render::event(&Event::NothingToRemove(&org_name)))?;
+            return Ok(report);
+        }
+        UninstallDecision::DryRun => {
+            printer.say(&render::event(&Event::UninstallDryRun))?;
+            report.outcome = UninstallOutcome::DryRun;
+            return Ok(report);
+        }
+        UninstallDecision::Remove { .. } => {}
+    }
     let to_delete: Vec<Change> = report
         .plan
         .changes
@@ -214,45 +290,67 @@ pub fn uninstall(
         .filter(|c| c.action == Action::Delete)
         .cloned()
         .collect();
-    if to_delete.is_empty() {
-        say(out, &format!("nothing to remove from org {org_name:?}."));
-        return Ok(report);
-    }
-    if request.dry_run {
-        say(out, "dry run: nothing was removed.");
-        report.outcome = UninstallOutcome::DryRun;
-        return Ok(report);
-    }
     consent.ensure_possible("uninstall")?;
     let question = format!(
         "Remove {} object(s) from org {org_name:?}? [y/N] ",
         to_delete.len()
     );
     if !consent.ask("uninstall", &question)? {
-        say(out, "nothing was removed.");
+        printer.say(&render::event(&Event::UninstallDeclined))?;
         report.outcome = UninstallOutcome::Declined;
         return Ok(report);
     }
     let backup = backup::write(&request.backup_dir, &org_name, "uninstall", &before)?;
-    say(
-        out,
-        &format!("backup of the org written to {}", backup.display()),
-    );
+    printer.say(&render::event(&Event::BackupWritten(&backup)))?;
     report.backup = Some(backup.clone());
 
-    for (i, c) in to_delete.iter().enumerate() {
-        let label = object_label(c.kind, &c.name);
-        match remove(client, c) {
+    for (i, planned) in to_delete.iter().enumerate() {
+        // A refusal earlier in the loop may have turned this delete into a keep.
+        let still_planned = report.plan.changes.iter().any(|c| {
+            c.kind == planned.kind && c.name == planned.name && c.action == Action::Delete
+        });
+        if !still_planned {
+            continue;
+        }
+        let label = object_label(planned.kind, &planned.name);
+        match remove(client, planned) {
             Ok(()) => {
-                say(out, &format!("removed {label}"));
+                printer.say(&render::event(&Event::Removed(&label)))?;
                 report.deleted.push(label);
+            }
+            // In use by an object the plan could not see (created meanwhile, or a reference
+            // the plan does not know): keep it, and what it needs, and go on.
+            Err(OpsError::Soar(SoarError::Http {
+                status: 409,
+                message,
+                ..
+            })) => {
+                printer.say(&render::event(&Event::KeptInUse {
+                    label: &label,
+                    message: &message,
+                }))?;
+                report
+                    .plan
+                    .refused_delete(planned.kind, &planned.name, &message, &before);
             }
             Err(OpsError::Soar(source)) => {
                 let remaining = to_delete[i..]
                     .iter()
+                    .filter(|c| {
+                        report.plan.changes.iter().any(|p| {
+                            p.kind == c.kind && p.name == c.name && p.action == Action::Delete
+                        })
+                    })
                     .map(|c| object_label(c.kind, &c.name))
                     .collect();
                 return Err(OpsError::UninstallInterrupted {
+                    answer_lost: matches!(
+                        source,
+                        SoarError::Transport {
+                            kind: TransportKind::Io | TransportKind::Timeout,
+                            ..
+                        }
+                    ),
                     failed: label,
                     deleted: report.deleted.clone(),
                     remaining,
@@ -264,7 +362,21 @@ pub fn uninstall(
         }
     }
 
-    let after = export(client)?;
+    let after = export(client).map_err(|e| OpsError::Stopped {
+        command: "uninstall",
+        step: "the export that verifies the removal".into(),
+        source: Box::new(e),
+        done: report
+            .deleted
+            .iter()
+            .map(|d| format!("removed {d}"))
+            .collect(),
+        unknown: Some(
+            "nothing: each removal was confirmed by the org, only the final check is missing"
+                .into(),
+        ),
+        backup: Some(backup.clone()),
+    })?;
     let verify = Plan::uninstall(
         &package.res,
         package,
@@ -280,22 +392,21 @@ pub fn uninstall(
         .iter()
         .filter(|v| v.action != Action::Absent)
         .filter(|v| {
-            to_delete
+            report
+                .deleted
                 .iter()
-                .any(|d| d.kind == v.kind && d.name == v.name)
+                .any(|d| *d == object_label(v.kind, &v.name))
         })
         .map(|v| object_label(v.kind, &v.name))
         .collect();
     if !still.is_empty() {
         return Err(OpsError::NotRemoved { still });
     }
-    say(
-        out,
-        &format!(
-            "verified: a fresh export of org {org_name:?} no longer has the {} removed object(s).",
-            report.deleted.len()
-        ),
-    );
+    printer.say(&render::event(&Event::UninstallVerified {
+        org: &org_name,
+        removed: report.deleted.len(),
+        kept: report.kept().count(),
+    }))?;
     report.outcome = UninstallOutcome::Removed;
     Ok(report)
 }

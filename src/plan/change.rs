@@ -75,8 +75,16 @@ pub struct Change {
     /// Why: for a conflict, a keep, or a different dependency object.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For an object uninstall keeps because other objects on the org still need it: those
+    /// objects (`"<kind> '<name>'"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub used_by: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub diffs: Vec<TextDiff>,
+    /// Why uninstall keeps it, as the end of "used by X, which ...": what a reason for an
+    /// object this one needs says about it.
+    #[serde(skip)]
+    pub(crate) kept_because: Option<String>,
 }
 
 impl Change {

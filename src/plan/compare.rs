@@ -153,7 +153,9 @@ impl Pair {
                 .cloned(),
             org_uuid: None,
             reason: None,
+            used_by: vec![],
             diffs: vec![],
+            kept_because: None,
         }
     }
 
@@ -242,6 +244,7 @@ impl Pair {
             c.org_uuid = theirs;
             c.reason =
                 Some("same name, another uuid: the package did not create this object".into());
+            c.kept_because = Some("the package did not create".into());
             return c;
         }
         let diffs = self.diffs();
@@ -252,6 +255,7 @@ impl Pair {
                     .into(),
             );
             c.diffs = diffs;
+            c.kept_because = Some("was changed on the org".into());
             return c;
         }
         if self.kind == Kind::DataTable
@@ -263,6 +267,7 @@ impl Pair {
                 "incidents still have rows in it (use --delete-data to remove it with its rows)"
                     .into(),
             );
+            c.kept_because = Some("still holds incidents' rows".into());
             return c;
         }
         self.base(Owner::Package, Action::Delete)

@@ -12,6 +12,7 @@
 mod change;
 mod compare;
 mod steps;
+mod uses;
 
 pub use change::{Action, Change, Owner, TextDiff};
 pub use compare::normalised;
@@ -78,7 +79,79 @@ impl Plan {
             .map(|pair| pair.into_removal(tables_with_rows, options))
             .collect::<Vec<_>>();
         changes.sort_by_key(Change::sort_key);
-        Plan { changes }
+        let mut plan = Plan { changes };
+        plan.keep_what_kept_objects_need(org);
+        plan
+    }
+
+    /// Turn every delete that an object staying on the org still needs into a keep, with the
+    /// reason, until nothing staying needs anything deleted ([`uses`]): a kept rule keeps its
+    /// workflows, a kept workflow the tables its scripts write, and an object that is not the
+    /// package's at all (an admin's own rule using the package's workflow) keeps what it uses.
+    /// So no delete is attempted that the org can be predicted to refuse. Called again after a
+    /// delete the org refused anyway, with that object marked kept.
+    pub fn keep_what_kept_objects_need(&mut self, org: &Value) {
+        let objects = uses::objects(org);
+        let index = uses::UuidIndex::new(&objects);
+        let needs: Vec<(uses::Key, Vec<uses::Key>)> = objects
+            .iter()
+            .map(|((kind, name), o)| ((*kind, name.clone()), uses::needs(*kind, o, &index)))
+            .collect();
+        loop {
+            let deleting: BTreeSet<uses::Key> = self
+                .changes
+                .iter()
+                .filter(|c| c.action == Action::Delete)
+                .map(|c| (c.kind, c.name.clone()))
+                .collect();
+            let mut found = None;
+            'users: for (user, wanted) in &needs {
+                if deleting.contains(user) {
+                    continue;
+                }
+                for w in wanted {
+                    if deleting.contains(w) && w != user {
+                        found = Some((user.clone(), w.clone()));
+                        break 'users;
+                    }
+                }
+            }
+            let Some((user, needed)) = found else { break };
+            let which = self
+                .changes
+                .iter()
+                .find(|c| c.kind == user.0 && c.name == user.1)
+                .and_then(|c| c.kept_because.clone())
+                .unwrap_or_else(|| "is not part of the package".into());
+            let used_by = uses::label(&user);
+            if let Some(c) = self
+                .changes
+                .iter_mut()
+                .find(|c| c.kind == needed.0 && c.name == needed.1)
+            {
+                c.action = Action::Keep;
+                c.reason = Some(format!("kept: used by {used_by}, which {which}"));
+                c.kept_because = Some(format!("is kept for {used_by}, which {which}"));
+                c.used_by.push(used_by);
+            }
+        }
+    }
+
+    /// Mark `kind`/`name` kept because the org refused its delete (HTTP 409: in use), then keep
+    /// what it needs in turn.
+    pub fn refused_delete(&mut self, kind: Kind, name: &str, message: &str, org: &Value) {
+        if let Some(c) = self
+            .changes
+            .iter_mut()
+            .find(|c| c.kind == kind && c.name == name)
+        {
+            c.action = Action::Keep;
+            c.reason = Some(format!(
+                "kept, in use: the org refused to delete it ({message})"
+            ));
+            c.kept_because = Some("the org refused to delete".into());
+        }
+        self.keep_what_kept_objects_need(org);
     }
 
     /// The changes the package owns.

@@ -72,7 +72,7 @@ mod identity;
 pub mod pysyntax;
 mod refs;
 mod schema;
-mod scripts;
+pub(crate) mod scripts;
 mod steps;
 mod text;
 

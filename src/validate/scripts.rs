@@ -355,14 +355,14 @@ pub(super) fn check_table_writes(
 
 /// One write a script makes: a row added to `table`, or `column` of such a row set.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct TableWrite<'t> {
+pub(crate) struct TableWrite<'t> {
     pub table: &'t str,
     pub column: Option<&'t str>,
     pub line: usize,
 }
 
 /// Every `incident.addRow("t")` and every column assignment on the variables holding its rows.
-pub(super) fn table_writes(text: &str) -> Vec<TableWrite<'_>> {
+pub(crate) fn table_writes(text: &str) -> Vec<TableWrite<'_>> {
     let mut rows: Vec<(&str, &str)> = Vec::new(); // variable → table, latest last
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {

@@ -138,6 +138,9 @@ enum FaultKind {
     Status500,
     /// Pass the request on, then close the connection without answering.
     DropAnswer,
+    /// Answer 409 "in use" without passing the request on, as SOAR refuses to delete an object
+    /// that another one (created after the export, say) still uses.
+    InUse409,
 }
 
 #[derive(Clone, Debug)]
@@ -246,11 +249,20 @@ fn serve_one(
             _ => None,
         }
     };
-    if action == Some(FaultKind::Status500) {
-        let text = r#"{"success":false,"message":"injected failure"}"#;
+    if let Some(k @ (FaultKind::Status500 | FaultKind::InUse409)) = action {
+        let (status, text) = match k {
+            FaultKind::Status500 => (
+                "500 Internal Server Error",
+                r#"{"success":false,"message":"injected failure"}"#,
+            ),
+            _ => (
+                "409 Conflict",
+                r#"{"success":false,"message":"in use by rule 'Added meanwhile'"}"#,
+            ),
+        };
         write!(
             stream,
-            "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
             text.len()
         )?;
         stream.flush()?;
@@ -350,6 +362,10 @@ fn internal_objects() -> Value {
     })
 }
 
+/// The package workflow's script: it writes rows of the package's table, so a kept workflow
+/// keeps that table.
+const PACKAGE_SCRIPT: &str = "inputs.dep_input = 'x'\nrow = incident.addRow(\"own_table\")";
+
 fn workflow_xml(script: &str) -> String {
     let body = FunctionBody {
         pre_processing_script: script.to_string().into(),
@@ -372,7 +388,7 @@ fn package_value() -> Value {
             "message_destinations": [], "view_items": [], "enabled": true}],
         "workflows": [{"uuid": OWN_WF, "programmatic_name": "own_wf", "export_key": "own_wf",
             "name": "Own workflow", "object_type": "incident", "description": "test",
-            "content": {"xml": workflow_xml("inputs.dep_input = 'x'"), "workflow_id": "own_wf"}}],
+            "content": {"xml": workflow_xml(PACKAGE_SCRIPT), "workflow_id": "own_wf"}}],
     });
     let deps = dep_objects();
     let internal = internal_objects();
@@ -655,7 +671,9 @@ fn a_workflow_changed_through_the_api_shows_as_a_step_diff_and_is_kept_by_uninst
     let client = org.client();
     install(&client, &options(org.dir.path())).0.unwrap();
     let mut wf = client.get(respack::soar::Kind::Workflow, "own_wf").unwrap();
-    wf["content"]["xml"] = json!(workflow_xml("inputs.dep_input = 'changed by an admin'"));
+    wf["content"]["xml"] = json!(workflow_xml(
+        "inputs.dep_input = 'changed by an admin'\nrow = incident.addRow(\"own_table\")"
+    ));
     let id = wf["id"].to_string();
     client.put(respack::soar::Kind::Workflow, &id, &wf).unwrap();
 
@@ -679,11 +697,16 @@ fn a_workflow_changed_through_the_api_shows_as_a_step_diff_and_is_kept_by_uninst
     let (r, out) = uninstall(&client, &request(org.dir.path()));
     let report = r.unwrap();
     let kept: Vec<&str> = report.kept().map(|c| c.name.as_str()).collect();
-    assert_eq!(kept, ["own_wf"], "{out}");
+    assert_eq!(kept, ["own_wf", "own_table"], "{out}");
     assert!(out.contains("--force"), "{out}");
-    // The rule goes (unchanged); the changed workflow stays.
+    assert!(
+        out.contains("kept: used by workflow 'own_wf', which was changed on the org"),
+        "the table its script writes stays with it: {out}"
+    );
+    // The rule goes (unchanged); the changed workflow stays, with the table it writes.
     let after = org.export();
     assert!(names(&after, "workflows", "programmatic_name").contains("own_wf"));
+    assert!(names(&after, "types", "type_name").contains("own_table"));
     assert!(!names(&after, "actions", "name").contains("Own rule"));
 }
 
@@ -723,7 +746,7 @@ fn the_data_table_is_kept_while_incidents_have_rows_in_it() {
 }
 
 #[test]
-fn accept_failing_with_500_says_the_state_is_unknown_and_a_rerun_installs() {
+fn accept_failing_with_500_is_rejected_so_nothing_changed_and_a_rerun_installs() {
     let org = Org::start();
     org.seed(&dep_seed());
     let proxy = org.proxy();
@@ -737,19 +760,25 @@ fn accept_failing_with_500_says_the_state_is_unknown_and_a_rerun_installs() {
     });
     let (r, out) = install(&client, &options(org.dir.path()));
     let e = r.unwrap_err();
-    let OpsError::AcceptUnknown { backup, .. } = &e else {
+    let OpsError::AcceptFailed { backup, .. } = &e else {
         panic!("{e}\n{out}")
     };
     assert!(backup.is_file());
     let text = e.to_string();
     assert!(
-        text.contains("unknown") && text.contains(&backup.display().to_string()),
+        text.contains("was not accepted")
+            && text.contains("respack rejected it, so nothing was changed")
+            && text.contains(&backup.display().to_string()),
         "{text}"
     );
     assert!(respack::help::Help::help(&e)
         .unwrap()
         .contains("re-running `respack install` is safe"));
-    assert!(out.contains("state on the org is unknown"), "{out}");
+    assert!(names(&org.export(), "workflows", "programmatic_name").is_empty());
+    assert!(
+        !pending_note(&org).exists(),
+        "the import was rejected: nothing to note"
+    );
 
     proxy.heal();
     let (r, out) = install(&client, &options(org.dir.path()));
@@ -760,7 +789,7 @@ fn accept_failing_with_500_says_the_state_is_unknown_and_a_rerun_installs() {
 }
 
 #[test]
-fn accept_whose_answer_is_lost_is_found_done_by_the_rerun() {
+fn accept_whose_answer_is_lost_is_found_applied_and_verified() {
     let org = Org::start();
     org.seed(&dep_seed());
     let proxy = org.proxy();
@@ -773,10 +802,224 @@ fn accept_whose_answer_is_lost_is_found_done_by_the_rerun() {
         kind: FaultKind::DropAnswer,
     });
     let (r, out) = install(&client, &options(org.dir.path()));
-    assert!(matches!(r, Err(OpsError::AcceptUnknown { .. })), "{out}");
+    assert_eq!(r.unwrap().outcome, InstallOutcome::Installed, "{out}");
+    assert!(
+        out.contains("its answer was lost") && out.contains("it was applied"),
+        "{out}"
+    );
+    assert!(out.contains("verified"), "{out}");
     proxy.heal();
     let (r, out) = install(&client, &options(org.dir.path()));
     assert_eq!(r.unwrap().outcome, InstallOutcome::UpToDate, "{out}");
+}
+
+/// Where install notes an import it could not finish, for the test org.
+fn pending_note(org: &Org) -> PathBuf {
+    org.dir
+        .path()
+        .join("backups")
+        .join("Test-Organization-pending-import.json")
+}
+
+#[test]
+fn accept_left_pending_when_the_org_cannot_be_asked_is_rejected_by_the_rerun() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let proxy = org.proxy();
+    let client = org.client_at(proxy.port);
+    // The acceptance and the rejection that would find out both fail: the import stays pending.
+    proxy.fail(Fault {
+        method: "PUT",
+        path_contains: "/configurations/imports/",
+        from: 1,
+        times: 2,
+        kind: FaultKind::Status500,
+    });
+    let (r, out) = install(&client, &options(org.dir.path()));
+    let e = r.unwrap_err();
+    let OpsError::AcceptUnknown {
+        id,
+        backup,
+        journal,
+        ..
+    } = &e
+    else {
+        panic!("{e}\n{out}")
+    };
+    assert_eq!(journal, &pending_note(&org));
+    assert!(journal.is_file(), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("unknown")
+            && text.contains(&backup.display().to_string())
+            && text.contains(&journal.display().to_string()),
+        "{text}"
+    );
+    assert!(out.contains("state on the org is unknown"), "{out}");
+    assert!(names(&org.export(), "workflows", "programmatic_name").is_empty());
+
+    // A dry run changes nothing, not even the pending import.
+    let mut dry = options(org.dir.path());
+    dry.dry_run = true;
+    install(&client, &dry).0.unwrap();
+    assert!(journal.is_file());
+
+    proxy.heal();
+    let (r, out) = install(&client, &options(org.dir.path()));
+    assert_eq!(r.unwrap().outcome, InstallOutcome::Installed, "{out}");
+    assert!(
+        out.contains(&format!(
+            "import {id}, left pending by an earlier run, is rejected now"
+        )),
+        "{out}"
+    );
+    assert!(
+        !journal.exists(),
+        "the note is gone once the import is resolved"
+    );
+    // Rejected, so it can never be accepted later.
+    let again = ops::install::install(
+        &client,
+        &fake_package(),
+        &options(org.dir.path()),
+        &mut Consent::Yes,
+        &mut Vec::new(),
+        Style::default(),
+    )
+    .unwrap();
+    assert_eq!(again.outcome, InstallOutcome::UpToDate);
+}
+
+#[test]
+fn an_import_left_pending_is_rejected_by_the_next_uninstall_too() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let proxy = org.proxy();
+    let client = org.client_at(proxy.port);
+    proxy.fail(Fault {
+        method: "PUT",
+        path_contains: "/configurations/imports/",
+        from: 1,
+        times: 2,
+        kind: FaultKind::Status500,
+    });
+    let (r, out) = install(&client, &options(org.dir.path()));
+    let Err(OpsError::AcceptUnknown { id, journal, .. }) = r else {
+        panic!("{out}")
+    };
+    proxy.heal();
+    let (r, out) = uninstall(&client, &request(org.dir.path()));
+    assert_eq!(r.unwrap().outcome, UninstallOutcome::NothingToDo, "{out}");
+    assert!(
+        out.contains(&format!(
+            "import {id}, left pending by an earlier run, is rejected now"
+        )),
+        "{out}"
+    );
+    assert!(!journal.exists());
+    assert!(names(&org.export(), "workflows", "programmatic_name").is_empty());
+}
+
+/// A fault at one call of install: the error says what was done, where the backup is, and that
+/// re-running is safe; the re-run then installs.
+#[test]
+fn install_faults_at_every_call_say_what_happened_and_a_rerun_installs() {
+    // (method, path, nth matching request, kind, whether a backup was written before it)
+    let cases: [(&str, &str, usize, FaultKind, bool); 6] = [
+        ("GET", "/rest/const", 1, FaultKind::Status500, false),
+        (
+            "POST",
+            "/configurations/exports",
+            1,
+            FaultKind::Status500,
+            false,
+        ),
+        (
+            "POST",
+            "/configurations/imports",
+            1,
+            FaultKind::Status500,
+            true,
+        ),
+        (
+            "POST",
+            "/configurations/imports",
+            1,
+            FaultKind::DropAnswer,
+            true,
+        ),
+        (
+            "POST",
+            "/configurations/exports",
+            2,
+            FaultKind::Status500,
+            true,
+        ),
+        (
+            "POST",
+            "/configurations/exports",
+            2,
+            FaultKind::DropAnswer,
+            true,
+        ),
+    ];
+    for (method, path, from, kind, backed_up) in cases {
+        let what = format!("{kind:?} on {method} {path} #{from}");
+        let org = Org::start();
+        org.seed(&dep_seed());
+        let proxy = org.proxy();
+        let client = org.client_at(proxy.port);
+        proxy.fail(Fault {
+            method,
+            path_contains: path,
+            from,
+            times: 100,
+            kind,
+        });
+        let (r, out) = install(&client, &options(org.dir.path()));
+        let e = r.expect_err(&what);
+        let OpsError::Stopped { backup, done, .. } = &e else {
+            panic!("{what}: {e}\n{out}")
+        };
+        let text = e.to_string();
+        assert!(text.starts_with("install stopped at "), "{what}: {text}");
+        assert!(text.contains("Done: "), "{what}: {text}");
+        let help = respack::help::Help::help(&e).unwrap();
+        assert!(
+            help.contains("re-running `respack install` is safe"),
+            "{what}: {help}"
+        );
+        assert_eq!(backup.is_some(), backed_up, "{what}: {text}");
+        if let Some(b) = backup {
+            assert!(b.is_file(), "{what}");
+            assert!(text.contains(&b.display().to_string()), "{what}: {text}");
+            assert!(done[0].starts_with("backup written to"), "{what}: {done:?}");
+        } else {
+            assert!(text.contains("the org was not changed"), "{what}: {text}");
+        }
+        if path == "/configurations/imports" {
+            assert!(
+                text.contains("a pending import changes nothing"),
+                "{what}: {text}"
+            );
+        }
+        if from == 2 {
+            // The server died right after accepting: the install is done, only unverified.
+            assert!(text.contains("accepted"), "{what}: {text}");
+            assert!(text.contains("respack diff"), "{what}: {text}");
+        }
+        proxy.heal();
+        let (r, out) = install(&client, &options(org.dir.path()));
+        let outcome = r
+            .unwrap_or_else(|e| panic!("{what}: re-run: {e}\n{out}"))
+            .outcome;
+        let want = if from == 2 {
+            InstallOutcome::UpToDate
+        } else {
+            InstallOutcome::Installed
+        };
+        assert_eq!(outcome, want, "{what}: {out}");
+    }
 }
 
 #[test]
@@ -840,6 +1083,213 @@ fn uninstall_delete_whose_answer_is_lost_counts_as_done() {
     });
     let (r, out) = uninstall(&client, &request(org.dir.path()));
     assert_eq!(r.unwrap().outcome, UninstallOutcome::Removed, "{out}");
+}
+
+#[test]
+fn a_delete_the_org_refuses_as_in_use_is_kept_with_what_it_needs_not_a_failure() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let proxy = org.proxy();
+    let client = org.client_at(proxy.port);
+    install(&client, &options(org.dir.path())).0.unwrap();
+    // The second DELETE (the workflow) is refused: in use by something the export did not show.
+    proxy.fail(Fault {
+        method: "DELETE",
+        path_contains: "/rest/orgs/",
+        from: 2,
+        times: 1,
+        kind: FaultKind::InUse409,
+    });
+    let (r, out) = uninstall(&client, &request(org.dir.path()));
+    let report = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(report.outcome, UninstallOutcome::Removed, "{out}");
+    assert_eq!(report.deleted, ["rule Own rule"], "{out}");
+    let kept: Vec<(&str, &str)> = report
+        .kept()
+        .map(|c| (c.name.as_str(), c.reason.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(kept.len(), 2, "{out}");
+    assert_eq!(kept[0].0, "own_wf");
+    assert!(
+        kept[0].1.contains("in use by rule 'Added meanwhile'"),
+        "{out}"
+    );
+    assert_eq!(
+        kept[1],
+        (
+            "own_table",
+            "kept: used by workflow 'own_wf', which the org refused to delete"
+        ),
+        "the table the kept workflow writes is not deleted: {out}"
+    );
+    assert!(
+        out.contains("kept workflow own_wf, in use: the org refused to delete it"),
+        "{out}"
+    );
+    let after = org.export();
+    assert!(names(&after, "workflows", "programmatic_name").contains("own_wf"));
+    assert!(names(&after, "types", "type_name").contains("own_table"));
+}
+
+#[test]
+fn uninstall_keeps_what_an_admins_own_rule_uses_and_a_rerun_writes_no_backup() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let client = org.client();
+    install(&client, &options(org.dir.path())).0.unwrap();
+    // An admin's own rule (not the package's) runs the package's workflow.
+    org.seed(&json!({"export_format_version": 2, "actions": [{
+        "uuid": "0b4ad0e5-7a5b-4c3e-9a65-2f1b7f2c0099", "name": "Admin rule", "export_key": "Admin rule",
+        "type": 1, "object_type": "incident", "workflows": ["own_wf"], "conditions": [],
+        "automations": [], "message_destinations": [], "view_items": [], "enabled": true}]}));
+    let dry = UninstallRequest {
+        dry_run: true,
+        ..request(org.dir.path())
+    };
+    let (r, dry_out) = uninstall(&client, &dry);
+    assert_eq!(r.unwrap().outcome, UninstallOutcome::DryRun, "{dry_out}");
+    assert!(
+        dry_out.contains("kept: used by rule 'Admin rule', which is not part of the package"),
+        "{dry_out}"
+    );
+
+    let (r, out) = uninstall(&client, &request(org.dir.path()));
+    let report = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(report.deleted, ["rule Own rule"], "{out}");
+    let kept: Vec<&str> = report.kept().map(|c| c.name.as_str()).collect();
+    assert_eq!(kept, ["own_wf", "own_table"], "{out}");
+    let backups = || {
+        std::fs::read_dir(org.dir.path().join("backups"))
+            .unwrap()
+            .count()
+    };
+    assert_eq!(backups(), 2, "one before install, one before uninstall");
+
+    // The re-run removes nothing: it says the same, and writes no backup.
+    let (r, again) = uninstall(&client, &request(org.dir.path()));
+    let report = r.unwrap();
+    assert_eq!(report.outcome, UninstallOutcome::NothingToDo, "{again}");
+    assert_eq!(report.kept().count(), 2, "{again}");
+    assert!(again.contains("nothing to remove"), "{again}");
+    assert_eq!(backups(), 2, "no backup for a run that removes nothing");
+    let after = org.export();
+    assert!(names(&after, "actions", "name").contains("Admin rule"));
+    assert!(names(&after, "workflows", "programmatic_name").contains("own_wf"));
+}
+
+#[test]
+fn a_rule_the_package_did_not_create_keeps_the_workflow_and_table_it_needs() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    // The package's workflow and table are on the org, but the rule of the package's name is
+    // someone else's (another uuid): it stays, and so does what it runs.
+    let mut v = package_value();
+    v["actions"][0]["uuid"] = json!("0b4ad0e5-7a5b-4c3e-9a65-2f1b7f2c0098");
+    org.seed(&v);
+    let client = org.client();
+    let (r, out) = uninstall(&client, &request(org.dir.path()));
+    let report = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    let kept: Vec<(&str, &str)> = report
+        .kept()
+        .map(|c| (c.name.as_str(), c.reason.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (
+                "Own rule",
+                "same name, another uuid: the package did not create this object"
+            ),
+            (
+                "own_wf",
+                "kept: used by rule 'Own rule', which the package did not create"
+            ),
+            (
+                "own_table",
+                "kept: used by workflow 'own_wf', which is kept for rule 'Own rule', which the \
+                 package did not create"
+            ),
+        ],
+        "{out}"
+    );
+    assert_eq!(report.outcome, UninstallOutcome::NothingToDo, "{out}");
+    assert!(
+        !org.dir.path().join("backups").exists(),
+        "nothing removed, no backup"
+    );
+    let after = org.export();
+    assert!(names(&after, "workflows", "programmatic_name").contains("own_wf"));
+    assert!(names(&after, "types", "type_name").contains("own_table"));
+}
+
+/// A fault at one call of uninstall: the error says what was done, where the backup is, and
+/// that re-running is safe; the re-run then finishes.
+#[test]
+fn uninstall_faults_at_every_call_say_what_happened_and_a_rerun_finishes() {
+    // (method, path, nth matching request, kind, whether a backup was written before it)
+    let cases: [(&str, &str, usize, FaultKind, bool); 4] = [
+        ("GET", "/rest/const", 1, FaultKind::Status500, false),
+        (
+            "POST",
+            "/configurations/exports",
+            1,
+            FaultKind::DropAnswer,
+            false,
+        ),
+        ("POST", "/rest/search_ex", 1, FaultKind::DropAnswer, false),
+        (
+            "POST",
+            "/configurations/exports",
+            2,
+            FaultKind::Status500,
+            true,
+        ),
+    ];
+    for (method, path, from, kind, backed_up) in cases {
+        let what = format!("{kind:?} on {method} {path} #{from}");
+        let org = Org::start();
+        org.seed(&dep_seed());
+        install(&org.client(), &options(org.dir.path())).0.unwrap();
+        let proxy = org.proxy();
+        let client = org.client_at(proxy.port);
+        proxy.fail(Fault {
+            method,
+            path_contains: path,
+            from,
+            times: 100,
+            kind,
+        });
+        let (r, out) = uninstall(&client, &request(org.dir.path()));
+        let e = r.expect_err(&what);
+        let OpsError::Stopped { backup, .. } = &e else {
+            panic!("{what}: {e}\n{out}")
+        };
+        let text = e.to_string();
+        assert!(text.starts_with("uninstall stopped at "), "{what}: {text}");
+        assert_eq!(backup.is_some(), backed_up, "{what}: {text}");
+        if let Some(b) = backup {
+            assert!(text.contains(&b.display().to_string()), "{what}: {text}");
+            assert!(
+                text.contains("Done: removed rule Own rule, removed workflow own_wf, removed data table own_table"),
+                "{what}: {text}"
+            );
+        } else {
+            assert!(text.contains("the org was not changed"), "{what}: {text}");
+        }
+        let help = respack::help::Help::help(&e).unwrap();
+        assert!(
+            help.contains("re-running `respack uninstall` is safe"),
+            "{what}: {help}"
+        );
+        proxy.heal();
+        let (r, out) = uninstall(&client, &request(org.dir.path()));
+        let report = r.unwrap_or_else(|e| panic!("{what}: re-run: {e}\n{out}"));
+        assert_ne!(report.outcome, UninstallOutcome::DryRun, "{what}");
+        assert!(
+            names(&org.export(), "workflows", "programmatic_name").is_empty(),
+            "{what}: {out}"
+        );
+    }
 }
 
 // ---- call counts: constant in the size of the org ---------------------------------------------
@@ -1144,7 +1594,8 @@ fn cli_faults_during_accept_and_uninstall_are_reported_and_a_rerun_completes() {
     )
     .code(2)
     .stdout_has("backup of the org written to")
-    .stderr_has("unknown")
+    .stderr_has("was not accepted")
+    .stderr_has("respack rejected it, so nothing was changed")
     .stderr_has("re-running `respack install` is safe");
     let backup = std::fs::read_dir(org.dir.path().join("bk"))
         .unwrap()
@@ -1189,6 +1640,58 @@ fn cli_faults_during_accept_and_uninstall_are_reported_and_a_rerun_completes() {
     )
     .success()
     .stdout_has("absent");
+}
+
+#[test]
+fn cli_uninstall_with_an_edited_rule_keeps_it_and_its_workflow_and_exits_1_twice() {
+    let org = Org::seeded();
+    let bk = org.dir.path().join("bk");
+    let bk = bk.to_str().unwrap();
+    cli(&org, &["install", "--yes", "--backup-dir", bk]).success();
+    let client = org.client();
+    let mut rule = client
+        .get(respack::soar::Kind::Rule, OWNED[1])
+        .expect("the map-rule rule");
+    rule["timeout_seconds"] = json!(4242);
+    let id = rule["id"].to_string();
+    client.put(respack::soar::Kind::Rule, &id, &rule).unwrap();
+
+    let reason = "kept: used by rule 'Map rule to MITRE tactic', which was changed on the org";
+    let dry = cli(&org, &["uninstall", "--dry-run"])
+        .code(1)
+        .stdout_has(reason)
+        .stdout_has("dry run: nothing was removed");
+    let run = cli(&org, &["uninstall", "--yes", "--backup-dir", bk])
+        .code(1)
+        .stdout_has(reason)
+        .stdout_has("removed workflow qradar_advisor_offense_analysis_mitre")
+        .stderr_has("kept on the org")
+        .output_lacks("409");
+    // The dry run showed exactly the plan the removal followed.
+    let plan_of = |text: &str| text.split("\n\n").next().unwrap_or("").to_string();
+    assert_eq!(plan_of(&dry.stdout()), plan_of(&run.stdout()));
+    let backups = || {
+        std::fs::read_dir(org.dir.path().join("bk"))
+            .unwrap()
+            .count()
+    };
+    assert_eq!(backups(), 2);
+    cli(&org, &["uninstall", "--yes", "--backup-dir", bk])
+        .code(1)
+        .stdout_has(reason)
+        .stdout_has("nothing to remove")
+        .output_lacks("409");
+    assert_eq!(
+        backups(),
+        2,
+        "a re-run that removes nothing writes no backup"
+    );
+    let after = org.export();
+    assert!(names(&after, "actions", "name").contains(OWNED[1]));
+    assert!(names(&after, "workflows", "programmatic_name").contains(OWNED[3]));
+    assert!(names(&after, "types", "type_name").contains(OWNED[4]));
+    assert!(!names(&after, "actions", "name").contains(OWNED[0]));
+    assert!(!names(&after, "workflows", "programmatic_name").contains(OWNED[2]));
 }
 
 #[test]
@@ -1240,4 +1743,48 @@ fn force_warning_said_two_missing_integrations_is_missing() {
     cli(&org, &["install", "--yes", "--force"])
         .success()
         .stderr_has("although QRadar Advisor integration and MITRE integration are missing: the package's workflows fail until they are installed");
+}
+
+/// A terminal that has gone away: every write fails.
+struct ClosedOutput;
+
+impl Write for ClosedOutput {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+}
+
+#[test]
+fn install_and_uninstall_stop_before_changing_anything_when_their_output_cannot_be_written() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let client = org.client();
+    let e = ops::install::install(
+        &client,
+        &fake_package(),
+        &options(org.dir.path()),
+        &mut Consent::Yes,
+        &mut ClosedOutput,
+        Style::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, OpsError::Output(_)), "{e}");
+    assert!(!org.dir.path().join("backups").exists(), "no backup");
+    assert!(names(&org.export(), "workflows", "programmatic_name").is_empty());
+
+    install(&client, &options(org.dir.path())).0.unwrap();
+    let e = ops::uninstall::uninstall(
+        &client,
+        &fake_package(),
+        &request(org.dir.path()),
+        &mut Consent::Yes,
+        &mut ClosedOutput,
+        Style::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, OpsError::Output(_)), "{e}");
+    assert!(names(&org.export(), "workflows", "programmatic_name").contains("own_wf"));
 }

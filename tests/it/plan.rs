@@ -207,3 +207,146 @@ fn uninstall_rerun_counts_absent_objects_as_done() {
     assert_eq!(action(&plan, "My rule"), Action::Absent);
     assert_eq!(action(&plan, "my_wf"), Action::Delete);
 }
+
+fn change<'p>(plan: &'p Plan, name: &str) -> &'p respack::plan::Change {
+    plan.changes
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("{name} not in plan"))
+}
+
+#[test]
+fn uninstall_keeps_the_workflow_of_a_changed_rule_and_says_why() {
+    let mut org = installed();
+    org["actions"][0]["timeout_seconds"] = json!(4242);
+    org["actions"][0]["type"] = json!(0);
+    let plan = Plan::uninstall(
+        &package(),
+        &owns,
+        &org,
+        &BTreeSet::new(),
+        UninstallOptions::default(),
+    );
+    assert_eq!(action(&plan, "My rule"), Action::Keep);
+    let wf = change(&plan, "my_wf");
+    assert_eq!(wf.action, Action::Keep);
+    assert_eq!(
+        wf.reason.as_deref(),
+        Some("kept: used by rule 'My rule', which was changed on the org")
+    );
+    assert_eq!(wf.used_by, ["rule 'My rule'"]);
+    assert_eq!(
+        action(&plan, "my_table"),
+        Action::Delete,
+        "nothing keeps it"
+    );
+}
+
+#[test]
+fn uninstall_keeps_the_table_a_kept_workflows_script_writes() {
+    use respack::res::bpmn::{FunctionBody, LinearWorkflow};
+    let body = FunctionBody {
+        post_processing_script: "row = incident.addRow(\"my_table\")\nrow.artifact = 'x'"
+            .to_string()
+            .into(),
+        ..FunctionBody::default()
+    };
+    let xml = LinearWorkflow::new("my_wf", "My wf")
+        .function_step("Dep fn", "f-1", body)
+        .build()
+        .to_xml()
+        .unwrap();
+    let mut org = installed();
+    // An admin edited the workflow: it is kept, and so is the table its script writes.
+    org["workflows"][0]["content"]["xml"] = json!(xml);
+    let plan = Plan::uninstall(
+        &package(),
+        &owns,
+        &org,
+        &BTreeSet::new(),
+        UninstallOptions::default(),
+    );
+    assert_eq!(action(&plan, "My rule"), Action::Delete);
+    assert_eq!(action(&plan, "my_wf"), Action::Keep);
+    let table = change(&plan, "my_table");
+    assert_eq!(table.action, Action::Keep);
+    assert_eq!(
+        table.reason.as_deref(),
+        Some("kept: used by workflow 'my_wf', which was changed on the org")
+    );
+    // With --force nothing is kept, so nothing needs keeping.
+    let force = Plan::uninstall(
+        &package(),
+        &owns,
+        &org,
+        &BTreeSet::new(),
+        UninstallOptions {
+            force: true,
+            delete_data: false,
+        },
+    );
+    assert!(force.changes.iter().all(|c| c.action == Action::Delete));
+}
+
+#[test]
+fn uninstall_keeps_what_an_object_outside_the_package_uses() {
+    let mut org = installed();
+    org["actions"].as_array_mut().unwrap().push(json!({
+        "id": 900, "uuid": "admin-rule", "name": "Admin rule", "workflows": ["my_wf"],
+        "object_type": "my_table"
+    }));
+    let plan = Plan::uninstall(
+        &package(),
+        &owns,
+        &org,
+        &BTreeSet::new(),
+        UninstallOptions::default(),
+    );
+    assert_eq!(action(&plan, "My rule"), Action::Delete);
+    for name in ["my_wf", "my_table"] {
+        let c = change(&plan, name);
+        assert_eq!(c.action, Action::Keep, "{name}");
+        assert_eq!(
+            c.reason.as_deref(),
+            Some("kept: used by rule 'Admin rule', which is not part of the package"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_delete_the_org_refused_keeps_what_that_object_needs() {
+    use respack::res::bpmn::{FunctionBody, LinearWorkflow};
+    let body = FunctionBody {
+        pre_processing_script: "r = incident.addRow('my_table')".to_string().into(),
+        ..FunctionBody::default()
+    };
+    let xml = LinearWorkflow::new("my_wf", "My wf")
+        .function_step("Dep fn", "f-1", body)
+        .build()
+        .to_xml()
+        .unwrap();
+    let mut org = installed();
+    org["workflows"][0]["content"]["xml"] = json!(xml);
+    let mut plan = Plan::uninstall(
+        &package(),
+        &owns,
+        &org,
+        &BTreeSet::new(),
+        UninstallOptions {
+            force: true,
+            delete_data: false,
+        },
+    );
+    assert_eq!(action(&plan, "my_table"), Action::Delete);
+    plan.refused_delete(Kind::Workflow, "my_wf", "in use by rule 'X'", &org);
+    let wf = change(&plan, "my_wf");
+    assert_eq!(wf.action, Action::Keep);
+    assert!(wf.reason.as_deref().unwrap().contains("in use by rule 'X'"));
+    let table = change(&plan, "my_table");
+    assert_eq!(table.action, Action::Keep);
+    assert_eq!(
+        table.reason.as_deref(),
+        Some("kept: used by workflow 'my_wf', which the org refused to delete")
+    );
+}
