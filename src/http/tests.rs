@@ -145,11 +145,11 @@ fn a_client_error_is_an_answer_not_a_retry() {
 
 #[test]
 fn a_closed_port_is_retried_then_named_as_a_connect_failure() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Bound but never listening: refuses connections, and no other test can take the port.
+    let closed = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    closed.bind(&any.into()).unwrap();
+    let port = closed.local_addr().unwrap().as_socket().unwrap().port();
     let (client, waits) = client(RetryPolicy {
         max_retries: 1,
         ..policy()

@@ -602,10 +602,7 @@ fn an_untrusted_certificate_fails_unless_cafile_is_false() {
 
 #[test]
 fn a_closed_port_names_host_and_port() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_closed, port) = crate::util::closed_port();
     let mut s = Settings::api_key("127.0.0.1", port, KEY_ID, Secret::new(SECRET));
     s.org = Some("x".into());
     s.retry = RetryPolicy {
@@ -851,10 +848,7 @@ fn calls_go_through_the_configured_proxy_with_its_credentials() {
 
 #[test]
 fn an_unreachable_proxy_is_named_and_its_password_hidden() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_closed, port) = crate::util::closed_port();
     let mock = Mock::start(vec![session_route()]);
     let mut s = mock.settings();
     s.retry.max_retries = 0;

@@ -371,3 +371,20 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A loopback port that refuses connections for as long as the returned socket lives: bound
+/// (so no other test can take it) but never listening. Binding a listener and dropping it would
+/// leave a window in which another test's server takes the port.
+pub fn closed_port() -> (socket2::Socket, u16) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+        .expect("create a socket");
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    socket.bind(&any.into()).expect("bind a loopback port");
+    let port = socket
+        .local_addr()
+        .expect("the bound address")
+        .as_socket()
+        .expect("an IP address")
+        .port();
+    (socket, port)
+}
