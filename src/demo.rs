@@ -45,7 +45,7 @@ pub const TECHNIQUE: &str = "Port Knocking";
 /// What the demo needs from the command line.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// ATT&CK bundle; `None` uses the cache, then MITRE's TAXII server.
+    /// ATT&CK bundle; `None`: a newer cached download from MITRE, else the shipped snapshot.
     pub bundle: Option<PathBuf>,
     pub cache: CachePolicy,
 }

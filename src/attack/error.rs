@@ -41,6 +41,9 @@ pub enum AttackError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The ATT&CK snapshot could not be made, written or read.
+    #[error("ATT&CK snapshot: {reason}")]
+    Snapshot { reason: String },
     /// A tactic name, shortname or TA id that the data does not have.
     #[error("Tactic {query:?} does not exist in {scope}.")]
     UnknownTactic { query: String, scope: String },
@@ -74,6 +77,9 @@ impl Help for AttackError {
             }
             AttackError::CacheWrite { .. } => {
                 "set RESPACK_CACHE_DIR to a writable folder, or pass --no-cache".into()
+            }
+            AttackError::Snapshot { .. } => {
+                "rebuild it with `respack attack snapshot --bundle enterprise-attack-VERSION.json.gz --out assets/attack` (see assets/attack/README.md), or pass --bundle FILE".into()
             }
             AttackError::UnknownTactic { .. } => {
                 "give a tactic name (\"Command and Control\"), shortname (command-and-control) or id (TA0011); `--domain` selects enterprise, mobile or ics".into()

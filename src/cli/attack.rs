@@ -1,9 +1,14 @@
 //! `respack attack`: MITRE ATT&CK tactic and technique information.
 //!
 //! The source is `--bundle FILE`, else `--taxii URL`, else `$RESPACK_ATTACK_BUNDLE`, else
-//! `$RESPACK_ATTACK_TAXII`, else MITRE's TAXII 2.1 server; the index cache sits in front of
-//! each. `--format json` prints exactly what the MITRE integration returns to SOAR (1.0 by
+//! `$RESPACK_ATTACK_TAXII`, else a cached download from MITRE's TAXII server newer than the
+//! snapshot, else the snapshot shipped in the binary ([`crate::attack::source`] decides); the
+//! index cache sits in front of bundles and TAXII. stderr names the source and its ATT&CK
+//! version. `--format json` prints exactly what the MITRE integration returns to SOAR (1.0 by
 //! default, the 2.x envelope with `--api v2`).
+//!
+//! `attack snapshot` makes the snapshot from MITRE's bundle; `attack license` prints MITRE's
+//! copyright designation and license that come with it.
 //!
 //! Exit codes: 0 found; 1 the tactic or technique does not exist (or is hidden); 2 no data
 //! (unreadable bundle, unreachable server) or a usage error.
@@ -41,6 +46,20 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Make the ATT&CK snapshot respack ships from MITRE's enterprise bundle (for releases)
+    Snapshot {
+        /// MITRE's enterprise STIX bundle, e.g. enterprise-attack-18.1.json.gz
+        #[arg(long, value_name = "FILE")]
+        bundle: PathBuf,
+        /// Folder to write the snapshot and MITRE's license into (the repository's assets/attack)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// ATT&CK version to record [default: the bundle's collection, else its file name]
+        #[arg(long, value_name = "VERSION")]
+        attack_version: Option<String>,
+    },
+    /// Print MITRE's copyright designation and ATT&CK license for the shipped snapshot
+    License,
 }
 
 /// Where the ATT&CK data comes from.
@@ -49,7 +68,8 @@ pub struct SourceArgs {
     /// STIX 2.0/2.1 bundle (plain JSON or gzip) to read instead of a TAXII server
     #[arg(long, value_name = "FILE", conflicts_with = "taxii")]
     bundle: Option<PathBuf>,
-    /// TAXII 2.0/2.1 discovery or API root URL [default: https://attack-taxii.mitre.org/taxii2/]
+    /// TAXII 2.0/2.1 discovery or API root URL, e.g. MITRE's https://attack-taxii.mitre.org/taxii2/
+    /// [default: no download: a newer cached download, else the snapshot in the binary]
     #[arg(long, value_name = "URL")]
     taxii: Option<String>,
     /// TAXII collection id, alias or title [default: the one for --domain]
@@ -102,6 +122,24 @@ pub fn run(command: Command) -> CmdResult {
         Command::Tactic { source, output, .. } | Command::Technique { source, output, .. } => {
             (source, output)
         }
+        Command::Snapshot {
+            bundle,
+            out,
+            attack_version,
+        } => {
+            let path = attack::snapshot::write(out, bundle, attack_version.as_deref())?;
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "wrote {} ({size} bytes) and {}",
+                path.display(),
+                out.join(attack::snapshot::LICENSE_FILE).display()
+            );
+            return Ok(Exit::Success);
+        }
+        Command::License => {
+            print!("{}", attack::snapshot::LICENSE);
+            return Ok(Exit::Success);
+        }
     };
     let index = open(source)?;
     let filter = Filter {
@@ -111,6 +149,7 @@ pub fn run(command: Command) -> CmdResult {
     let outcome = match &command {
         Command::Tactic { names, .. } => tactic(&index, names, filter, output, started),
         Command::Technique { name, .. } => technique(&index, name, filter, output, started),
+        Command::Snapshot { .. } | Command::License => unreachable!("answered above"),
     };
     match outcome {
         Ok(()) => Ok(Exit::Success),
@@ -133,12 +172,12 @@ pub fn run(command: Command) -> CmdResult {
 fn open(args: &SourceArgs) -> Result<Index, CmdError> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let source = match (&args.bundle, &args.taxii) {
-        (Some(b), _) => Source::Bundle(b.clone()),
-        (None, Some(url)) => Source::Taxii(taxii_source(url, args)),
+        (Some(b), _) => Some(Source::Bundle(b.clone())),
+        (None, Some(url)) => Some(Source::Taxii(taxii_source(url, args))),
         (None, None) => match (env("RESPACK_ATTACK_BUNDLE"), env("RESPACK_ATTACK_TAXII")) {
-            (Some(b), _) => Source::Bundle(b.into()),
-            (None, Some(url)) => Source::Taxii(taxii_source(&url, args)),
-            (None, None) => Source::Taxii(taxii_source(attack::taxii::MITRE_TAXII_URL, args)),
+            (Some(b), _) => Some(Source::Bundle(b.into())),
+            (None, Some(url)) => Some(Source::Taxii(taxii_source(&url, args))),
+            (None, None) => None,
         },
     };
     let cache = if args.no_cache {
@@ -153,23 +192,11 @@ fn open(args: &SourceArgs) -> Result<Index, CmdError> {
             CachePolicy::Off => CachePolicy::Off,
         }
     };
-    let opened = attack::open(&source, args.domain, &cache).map_err(|e| match (&e, &source) {
-        // With no source named on the command line, say how to give one.
-        (AttackError::Taxii { reason, .. }, Source::Taxii(_))
-            if args.taxii.is_none() && env("RESPACK_ATTACK_TAXII").is_none() =>
-        {
-            CmdError::from(AttackError::NoSource {
-                reason: format!(
-                    "no --bundle given and MITRE's TAXII server {} is not reachable ({reason})",
-                    attack::taxii::MITRE_TAXII_URL
-                ),
-            })
-        }
-        _ => CmdError::from(e),
-    })?;
+    let opened = attack::resolve(source.as_ref(), args.domain, &cache)?;
     for note in &opened.notes {
         eprintln!("note: {note}");
     }
+    eprintln!("source: {}", opened.describe());
     Ok(opened.index)
 }
 

@@ -12,8 +12,9 @@ use crate::help::Help;
 
 /// Seed an embedded org, install the package, run both workflows, show the results, uninstall.
 ///
-/// ATT&CK comes from --bundle, else the ATT&CK cache, else MITRE's TAXII server; QRadar and
-/// QRadar Advisor are emulated (the built-in scenario of the package README).
+/// ATT&CK comes from --bundle, else a newer cached download from MITRE's TAXII server, else the
+/// snapshot built into respack (no network needed); QRadar and QRadar Advisor are emulated (the
+/// built-in scenario of the package README).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// ATT&CK STIX bundle (.json or .json.gz) to use offline

@@ -63,7 +63,8 @@ pub struct RuntimeArgs {
     /// default without --config) or a scenario file
     #[arg(long, value_name = "FILE|builtin")]
     scenario: Option<String>,
-    /// ATT&CK STIX bundle (.json or .json.gz) [default: the TAXII cache, else MITRE's server]
+    /// ATT&CK STIX bundle (.json or .json.gz) [default: a newer cached download from MITRE's
+    /// TAXII server, else the snapshot built into respack]
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
     /// ATT&CK TAXII 2.0/2.1 server

@@ -278,7 +278,7 @@ impl Invoker {
 
 impl Workflows {
     /// What `respack serve` mounts: the emulated QRadar playing `scenario` (`builtin` or a
-    /// file), ATT&CK from `bundle` or, on first use, the cache or MITRE's TAXII server.
+    /// file), ATT&CK from `bundle` or, on first use, a newer cached MITRE download or the snapshot.
     pub fn for_cli(
         db: &std::path::Path,
         scenario: &str,
@@ -321,7 +321,7 @@ impl Workflows {
                 ..
             } => format!("workflows: MITRE ATT&CK from bundle {} (read on first use)", b.display()),
             AttackTarget::Lazy { .. } => {
-                "workflows: MITRE ATT&CK from the cache or MITRE's TAXII server, on first use (--bundle FILE to work offline)".into()
+                "workflows: MITRE ATT&CK from a newer cached MITRE download, else the snapshot built into respack, on first use (--bundle FILE for another version)".into()
             }
         };
         vec![qradar, attack]

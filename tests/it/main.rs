@@ -18,5 +18,6 @@ mod qradar;
 mod res;
 mod serve;
 mod show;
+mod snapshot;
 mod soar;
 mod validate;
