@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use crate::attack::render::Layout;
 use crate::attack::{AttackError, CachePolicy};
 use crate::help::Help;
 use crate::package::names::{
@@ -48,6 +49,8 @@ pub struct Options {
     /// ATT&CK bundle; `None`: a newer cached download from MITRE, else the shipped snapshot.
     pub bundle: Option<PathBuf>,
     pub cache: CachePolicy,
+    /// How tables and tasks are laid out (the terminal's width, colour).
+    pub layout: Layout,
 }
 
 /// Why the demo could not tell its stories.
@@ -181,7 +184,13 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), DemoError> {
 
     let client = connect(&org)?;
     let backups = dir.path().join("backups");
+    // Step output is indented by three columns.
+    let layout = Layout {
+        width: options.layout.width.saturating_sub(3),
+        ..options.layout
+    };
     let story = Story {
+        layout,
         client: &client,
         package: &package,
         seed: &seed,
@@ -211,6 +220,7 @@ fn connect(org: &server::RunningServer) -> Result<Client, DemoError> {
 }
 
 struct Story<'a> {
+    layout: Layout,
     client: &'a Client,
     package: &'a crate::ops::Package,
     seed: &'a ResFile,
@@ -340,6 +350,7 @@ impl Story<'_> {
                 task.get("name").and_then(Value::as_str).unwrap_or(""),
                 task.get("phase_id").and_then(Value::as_str),
                 instructions.as_ref(),
+                self.layout,
             );
             for line in text.lines() {
                 writeln!(out, "   {line}")?;
@@ -559,7 +570,7 @@ impl Story<'_> {
         let cells: Vec<BTreeMap<String, Value>> = rows.iter().map(|r| r.cells.clone()).collect();
         let def = TableDef::find(table, &[&self.package.res, self.seed], &cells);
         writeln!(out)?;
-        for line in def.render(&cells).lines() {
+        for line in def.render(&cells, self.layout).lines() {
             writeln!(out, "   {line}")?;
         }
         Ok(())

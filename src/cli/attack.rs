@@ -16,7 +16,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{print_json, CmdError, CmdResult, Exit, Format};
+use super::{CmdError, CmdResult, Exit, Format};
 use crate::attack::{
     self, AttackError, CachePolicy, Domain, Filter, Index, Source, TacticIdx, TaxiiSource,
 };
@@ -118,41 +118,57 @@ enum ApiArg {
 
 pub fn run(command: Command) -> CmdResult {
     let started = Instant::now();
-    let (source, output) = match &command {
-        Command::Tactic { source, output, .. } | Command::Technique { source, output, .. } => {
-            (source, output)
-        }
+    match command {
+        Command::Tactic {
+            names,
+            source,
+            output,
+        } => lookup(&source, |index, filter| {
+            tactic(index, &names, filter, &output, started)
+        }),
+        Command::Technique {
+            name,
+            source,
+            output,
+        } => lookup(&source, |index, filter| {
+            technique(index, &name, filter, &output, started)
+        }),
         Command::Snapshot {
             bundle,
             out,
             attack_version,
         } => {
-            let path = attack::snapshot::write(out, bundle, attack_version.as_deref())?;
+            let path = attack::snapshot::write(&out, &bundle, attack_version.as_deref())?;
             let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            println!(
+            outln!(
                 "wrote {} ({size} bytes) and {}",
                 path.display(),
                 out.join(attack::snapshot::LICENSE_FILE).display()
-            );
-            return Ok(Exit::Success);
+            )?;
+            Ok(Exit::Success)
         }
         Command::License => {
-            print!("{}", attack::snapshot::LICENSE);
-            return Ok(Exit::Success);
+            out!("{}", attack::snapshot::LICENSE)?;
+            Ok(Exit::Success)
         }
-    };
+    }
+}
+
+/// Open the source, answer with `answer`, print what it says.
+fn lookup(
+    source: &SourceArgs,
+    answer: impl FnOnce(&Index, Filter) -> Result<String, AttackError>,
+) -> CmdResult {
     let index = open(source)?;
     let filter = Filter {
         domain: source.domain,
         include_revoked: source.include_revoked,
     };
-    let outcome = match &command {
-        Command::Tactic { names, .. } => tactic(&index, names, filter, output, started),
-        Command::Technique { name, .. } => technique(&index, name, filter, output, started),
-        Command::Snapshot { .. } | Command::License => unreachable!("answered above"),
-    };
-    match outcome {
-        Ok(()) => Ok(Exit::Success),
+    match answer(&index, filter) {
+        Ok(text) => {
+            super::term::print(&text)?;
+            Ok(Exit::Success)
+        }
         // Not finding what was asked for is an answer about the data, not a failure to run.
         Err(
             e @ (AttackError::UnknownTactic { .. }
@@ -220,7 +236,7 @@ fn tactic(
     filter: Filter,
     out: &OutputArgs,
     started: Instant,
-) -> Result<(), AttackError> {
+) -> Result<String, AttackError> {
     let mut tactics: Vec<TacticIdx> = Vec::new();
     let mut ids = Vec::new();
     let mut labels = Vec::new();
@@ -250,7 +266,7 @@ fn tactic(
                     .map(|t| mitre::tactic_v1(index, *t, filter))
                     .collect(),
             };
-            emit(&result);
+            Ok(json_text(&result))
         }
         (Format::Json, ApiArg::V2) => {
             let content = serde_json::json!({
@@ -260,18 +276,17 @@ fn tactic(
                 ("mitre_tactic_id", ids.join(", ")),
                 ("mitre_tactic_name", labels.join(", ")),
             ]);
-            emit(&mitre::result_payload(content, &inputs, started));
+            Ok(json_text(&mitre::result_payload(content, &inputs, started)))
         }
         (Format::Text, _) => {
-            for (i, t) in tactics.iter().enumerate() {
-                if i > 0 {
-                    println!();
-                }
-                print!("{}", attack::render::tactic_table(index, *t, filter));
-            }
+            let layout = super::term::Term::detect().layout();
+            Ok(tactics
+                .iter()
+                .map(|t| attack::render::tactic_table(index, *t, filter, layout))
+                .collect::<Vec<_>>()
+                .join("\n"))
         }
     }
-    Ok(())
 }
 
 fn technique(
@@ -280,7 +295,7 @@ fn technique(
     filter: Filter,
     out: &OutputArgs,
     started: Instant,
-) -> Result<(), AttackError> {
+) -> Result<String, AttackError> {
     let found = index.require_techniques(query, filter)?;
     for r in &found {
         if let Some(old) = r.replaced {
@@ -298,7 +313,7 @@ fn technique(
                 tech: mitre::tech_v1(index, first),
                 mitre_mitigation: mitre::mitigation_text_v1(index, first, filter),
             };
-            emit(&result);
+            Ok(json_text(&result))
         }
         (Format::Json, ApiArg::V2) => {
             let key = if looks_like_id(query.trim(), "T") {
@@ -311,26 +326,26 @@ fn technique(
                 .map(|o| o.result)
                 .unwrap_or_default();
             out["metrics"]["execution_time_ms"] = (started.elapsed().as_millis() as u64).into();
-            emit(&out);
+            Ok(json_text(&out))
         }
         (Format::Text, _) => {
-            for (i, r) in found.iter().enumerate() {
-                if i > 0 {
-                    println!();
-                }
-                print!(
-                    "{}",
-                    attack::render::technique_text(index, r.technique, filter)
-                );
-            }
+            let layout = super::term::Term::detect().layout();
+            Ok(found
+                .iter()
+                .map(|r| attack::render::technique_text(index, r.technique, filter, layout))
+                .collect::<Vec<_>>()
+                .join("\n"))
         }
     }
-    Ok(())
 }
 
-fn emit<T: serde::Serialize>(v: &T) {
-    // Writing to a closed stdout (e.g. `| head`) is not worth an error message.
-    let _ = print_json(v);
+/// Pretty JSON with a trailing newline. These types always serialise (plain structs and
+/// `Value`s); the fallback keeps the output JSON all the same.
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    let mut text = serde_json::to_string_pretty(v)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
+    text.push('\n');
+    text
 }
 
 fn inputs<const N: usize>(pairs: [(&str, String); N]) -> crate::runtime::Inputs {
@@ -348,9 +363,14 @@ fn inputs<const N: usize>(pairs: [(&str, String); N]) -> crate::runtime::Inputs 
 }
 
 fn looks_like_id(s: &str, prefix: &str) -> bool {
-    s.len() > prefix.len()
-        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
-        && s[prefix.len()..]
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '.')
+    // `get`, not `s[..n]`: the prefix's length in bytes may fall inside a character of the
+    // query (the Kelvin sign `\u{212A}`, three bytes, lower-cases to an ASCII `k`).
+    match (s.get(..prefix.len()), s.get(prefix.len()..)) {
+        (Some(head), Some(rest)) => {
+            !rest.is_empty()
+                && head.eq_ignore_ascii_case(prefix)
+                && rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+        }
+        _ => false,
+    }
 }

@@ -28,7 +28,7 @@ pub fn run(args: Args) -> CmdResult {
     let report = result?;
     match args.format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!("{}", render::check(&report, render::Style::for_stdout())),
+        Format::Text => out!("{}", render::check(&report, render::Style::for_stdout()))?,
     }
     Ok(if report.ok {
         Exit::Success

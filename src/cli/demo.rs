@@ -33,9 +33,9 @@ pub fn run(args: Args) -> CmdResult {
         } else {
             CachePolicy::default_dir()
         },
+        layout: super::term::Term::detect().layout(),
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = super::term::stdout();
     match demo::run(&options, &mut out) {
         Ok(()) => Ok(Exit::Success),
         Err(e) if e.is_story() => {

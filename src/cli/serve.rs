@@ -51,14 +51,14 @@ pub fn run(args: Args) -> CmdResult {
             std::sync::Arc::new(workflows),
         )));
     let running = server::start(opts)?;
-    println!(
+    outln!(
         "listening on {} (org {:?})",
         running.base_url(),
         running.org().name
-    );
-    println!("CA certificate: {}", running.ca_pem_path().display());
+    )?;
+    outln!("CA certificate: {}", running.ca_pem_path().display())?;
     for line in about {
-        println!("{line}");
+        outln!("{line}")?;
     }
     wait_for_stop()?;
     running.shutdown();

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> CmdResult {
         &Package::builtin(),
         &request,
         &mut consent,
-        &mut std::io::stdout(),
+        &mut super::term::stdout(),
         Style::for_stdout(),
     );
     super::install::report_calls(&client);
