@@ -87,7 +87,7 @@ impl Help for DemoError {
     fn help(&self) -> Option<String> {
         match self {
             DemoError::Attack(_) => Some(
-                "run `respack demo --bundle FILE` with an ATT&CK STIX bundle (e.g. enterprise-attack.json from github.com/mitre-attack/attack-stix-data)"
+                "run `respack demo` without --bundle to use the ATT&CK snapshot built into respack, or pass a STIX bundle with --bundle FILE (e.g. enterprise-attack-18.1.json from github.com/mitre-attack/attack-stix-data)"
                     .into(),
             ),
             DemoError::Python(e) => e.help(),

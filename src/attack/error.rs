@@ -64,13 +64,13 @@ impl Help for AttackError {
     fn help(&self) -> Option<String> {
         Some(match self {
             AttackError::Read { .. } | AttackError::Gzip { .. } | AttackError::NotABundle { .. } => {
-                "pass a STIX 2.0/2.1 bundle as MITRE publishes it (enterprise-attack.json, plain or .gz) with --bundle FILE".into()
+                "pass a STIX 2.0/2.1 bundle as MITRE publishes it (enterprise-attack-18.1.json, plain or .gz) with --bundle FILE".into()
             }
             AttackError::NoTactics { .. } => {
                 "check that the file or collection is an ATT&CK domain (enterprise, mobile, ics)".into()
             }
             AttackError::Taxii { .. } | AttackError::NoSource { .. } => {
-                "work offline with --bundle FILE (e.g. enterprise-attack.json from github.com/mitre-attack/attack-stix-data), or point --taxii at a reachable TAXII 2.0/2.1 server".into()
+                "work offline with --bundle FILE (e.g. enterprise-attack-18.1.json from github.com/mitre-attack/attack-stix-data), or point --taxii at a reachable TAXII 2.0/2.1 server".into()
             }
             AttackError::NoCollection { .. } => {
                 "choose another --domain, or name the collection with --collection ID".into()
@@ -79,7 +79,7 @@ impl Help for AttackError {
                 "set RESPACK_CACHE_DIR to a writable folder, or pass --no-cache".into()
             }
             AttackError::Snapshot { .. } => {
-                "rebuild it with `respack attack snapshot --bundle enterprise-attack-VERSION.json.gz --out assets/attack` (see assets/attack/README.md), or pass --bundle FILE".into()
+                "rebuild it with `respack attack snapshot --bundle enterprise-attack-<version>.json.gz --out assets/attack` (see assets/attack/README.md), or pass --bundle FILE".into()
             }
             AttackError::UnknownTactic { .. } => {
                 "give a tactic name (\"Command and Control\"), shortname (command-and-control) or id (TA0011); `--domain` selects enterprise, mobile or ics".into()

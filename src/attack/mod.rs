@@ -20,7 +20,7 @@
 //!
 //! ```no_run
 //! use respack::attack::{open, CachePolicy, Filter, Source};
-//! let opened = open(&Source::Bundle("enterprise-attack.json.gz".into()), None, &CachePolicy::default_dir())?;
+//! let opened = open(&Source::Bundle("enterprise-attack-18.1.json.gz".into()), None, &CachePolicy::default_dir())?;
 //! let index = std::sync::Arc::new(opened.index);
 //! for tactic in index.require_tactics("Command and Control", Filter::default())? {
 //!     for t in index.techniques_of(tactic, Filter::default()) {
