@@ -2,7 +2,8 @@
 # ATT&CK lookup benchmark (docs/PERFORMANCE.md, "ATT&CK lookup"): MITRE Tactic Information for
 # "Command and Control" with its techniques and mitigations from the v18.1 enterprise bundle,
 # each run a whole process, side by side in one run:
-#   respack cold (no index cache), respack with the index cache,
+#   respack cold (no index cache), respack with the index cache, respack with no source at all
+#   (the ATT&CK 18.1 snapshot built into the binary, empty cache folder),
 #   plain Python json (the script of ../shared/acceptance/perf-attack),
 #   mitreattack-python 6.3.1 (MitreAttackData, get_techniques_by_tactic, mitigations).
 # Then the in-process query time (cargo bench --bench attack_query).
@@ -74,6 +75,8 @@ echo "|---|---:|---:|"
 export RESPACK_CACHE_DIR=$WORK/cache
 measure "respack, cold (--no-cache)" "$R" attack tactic "Command and Control" --bundle "$B" --format json --no-cache
 measure "respack, index cache" "$R" attack tactic "Command and Control" --bundle "$B" --format json
+mkdir -p "$WORK/empty-cache"
+RESPACK_CACHE_DIR=$WORK/empty-cache measure "respack, no source: the built-in snapshot" "$R" attack tactic "Command and Control" --format json
 measure "plain Python json" python3 "$WORK/plain.py" "$B"
 if [ -z "${SKIP_MITREATTACK:-}" ]; then
   VENV=${BENCH_VENV:-/tmp/respack-bench-venv}

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use crate::attack::render::Layout;
 use crate::attack::{AttackError, CachePolicy};
 use crate::emulate::{EmulatedQradar, Scenario};
 use crate::help::Help;
@@ -45,13 +46,16 @@ pub const TECHNIQUE: &str = "Port Knocking";
 /// What the demo needs from the command line.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// ATT&CK bundle; `None` uses `attack`, the cache, then MITRE's TAXII server.
+    /// ATT&CK bundle; `None` uses `attack`, then a newer cached download from MITRE, else the
+    /// shipped snapshot.
     pub bundle: Option<PathBuf>,
     /// The ATT&CK source the environment names.
     pub attack: AttackDefaults,
     pub cache: CachePolicy,
     /// The interpreter the scripts run with.
     pub python: String,
+    /// How tables and tasks are laid out (the terminal's width, colour).
+    pub layout: Layout,
 }
 
 /// Why the demo could not tell its stories.
@@ -88,7 +92,7 @@ impl Help for DemoError {
     fn help(&self) -> Option<String> {
         match self {
             DemoError::Attack(_) => Some(
-                "run `respack demo --bundle FILE` with an ATT&CK STIX bundle (e.g. enterprise-attack.json from github.com/mitre-attack/attack-stix-data)"
+                "run `respack demo` without --bundle to use the ATT&CK snapshot built into respack, or pass a STIX bundle with --bundle FILE (e.g. enterprise-attack-18.1.json from github.com/mitre-attack/attack-stix-data)"
                     .into(),
             ),
             DemoError::Python(e) => e.help(),
@@ -187,7 +191,13 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<(), DemoError> {
 
     let client = connect(&org)?;
     let backups = dir.path().join("backups");
+    // Step output is indented by three columns.
+    let layout = Layout {
+        width: options.layout.width.saturating_sub(3),
+        ..options.layout
+    };
     let story = Story {
+        layout,
         client: &client,
         package: &package,
         seed: &seed,
@@ -217,6 +227,7 @@ fn connect(org: &server::RunningServer) -> Result<Client, DemoError> {
 }
 
 struct Story<'a> {
+    layout: Layout,
     client: &'a Client,
     package: &'a crate::ops::Package,
     seed: &'a ResFile,
@@ -346,6 +357,7 @@ impl Story<'_> {
                 task.get("name").and_then(Value::as_str).unwrap_or(""),
                 task.get("phase_id").and_then(Value::as_str),
                 instructions.as_ref(),
+                self.layout,
             );
             for line in text.lines() {
                 writeln!(out, "   {line}")?;
@@ -565,7 +577,7 @@ impl Story<'_> {
         let cells: Vec<BTreeMap<String, Value>> = rows.iter().map(|r| r.cells.clone()).collect();
         let def = TableDef::find(table, &[&self.package.res, self.seed], &cells);
         writeln!(out)?;
-        for line in def.render(&cells).lines() {
+        for line in def.render(&cells, self.layout).lines() {
             writeln!(out, "   {line}")?;
         }
         Ok(())

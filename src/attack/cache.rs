@@ -25,7 +25,7 @@ use super::index::{Index, IndexData};
 use super::AttackError;
 
 /// Bump when [`IndexData`] or its meaning changes; older files are then rebuilt.
-const FORMAT: u32 = 2;
+pub(crate) const FORMAT: u32 = 3;
 
 const MAGIC: &[u8] = b"respack-attack-index\n";
 

@@ -21,6 +21,7 @@ type R<T> = Result<T, Corrupt>;
 pub fn encode(data: &IndexData) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(4 << 20));
     w.str(&data.origin);
+    w.opt_str(data.attack_version.as_deref());
     w.seq(&data.tactics, |w, t| {
         w.str(&t.stix_id);
         w.str(&t.attack_id);
@@ -85,6 +86,7 @@ pub fn encode(data: &IndexData) -> Vec<u8> {
 pub fn decode(bytes: &[u8]) -> R<IndexData> {
     let mut r = Reader { buf: bytes, pos: 0 };
     let origin = r.string()?;
+    let attack_version = r.opt_string()?;
     let tactics = r.seq(|r| {
         Ok(Tactic {
             stix_id: r.string()?,
@@ -165,6 +167,7 @@ pub fn decode(bytes: &[u8]) -> R<IndexData> {
         mitigations,
         strategies,
         origin,
+        attack_version,
     };
     data.validate().map_err(Corrupt)?;
     Ok(data)

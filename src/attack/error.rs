@@ -41,6 +41,9 @@ pub enum AttackError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The ATT&CK snapshot could not be made, written or read.
+    #[error("ATT&CK snapshot: {reason}")]
+    Snapshot { reason: String },
     /// A tactic name, shortname or TA id that the data does not have.
     #[error("Tactic {query:?} does not exist in {scope}.")]
     UnknownTactic { query: String, scope: String },
@@ -61,19 +64,22 @@ impl Help for AttackError {
     fn help(&self) -> Option<String> {
         Some(match self {
             AttackError::Read { .. } | AttackError::Gzip { .. } | AttackError::NotABundle { .. } => {
-                "pass a STIX 2.0/2.1 bundle as MITRE publishes it (enterprise-attack.json, plain or .gz) with --bundle FILE".into()
+                "pass a STIX 2.0/2.1 bundle as MITRE publishes it (enterprise-attack-18.1.json, plain or .gz) with --bundle FILE".into()
             }
             AttackError::NoTactics { .. } => {
                 "check that the file or collection is an ATT&CK domain (enterprise, mobile, ics)".into()
             }
             AttackError::Taxii { .. } | AttackError::NoSource { .. } => {
-                "work offline with --bundle FILE (e.g. enterprise-attack.json from github.com/mitre-attack/attack-stix-data), or point --taxii at a reachable TAXII 2.0/2.1 server".into()
+                "work offline with --bundle FILE (e.g. enterprise-attack-18.1.json from github.com/mitre-attack/attack-stix-data), or point --taxii at a reachable TAXII 2.0/2.1 server".into()
             }
             AttackError::NoCollection { .. } => {
                 "choose another --domain, or name the collection with --collection ID".into()
             }
             AttackError::CacheWrite { .. } => {
                 "set RESPACK_CACHE_DIR to a writable folder, or pass --no-cache".into()
+            }
+            AttackError::Snapshot { .. } => {
+                "rebuild it with `respack attack snapshot --bundle enterprise-attack-<version>.json.gz --out assets/attack` (see assets/attack/README.md), or pass --bundle FILE".into()
             }
             AttackError::UnknownTactic { .. } => {
                 "give a tactic name (\"Command and Control\"), shortname (command-and-control) or id (TA0011); `--domain` selects enterprise, mobile or ics".into()

@@ -273,6 +273,10 @@ pub struct IndexData {
     pub strategies: Vec<DetectionStrategy>,
     /// Where the data came from (file path or TAXII URL), for messages.
     pub origin: String,
+    /// The ATT&CK release ("18.1"): from the data's `x-mitre-collection`, else from the bundle's
+    /// file name (`enterprise-attack-18.1.json`); `None` when neither says.
+    #[serde(default)]
+    pub attack_version: Option<String>,
 }
 
 impl IndexData {
@@ -414,6 +418,18 @@ impl Index {
     /// Where the data came from: a file path or a TAXII URL.
     pub fn origin(&self) -> &str {
         &self.data.origin
+    }
+
+    /// The same index with `attack_version` set (the release a file name states). Lookup tables
+    /// do not depend on it, so nothing is rebuilt.
+    pub fn with_attack_version(mut self, version: Option<String>) -> Index {
+        self.data.attack_version = version;
+        self
+    }
+
+    /// The ATT&CK release of the data ("18.1"), when the data or its file name says.
+    pub fn attack_version(&self) -> Option<&str> {
+        self.data.attack_version.as_deref()
     }
 
     /// Domains that have at least one tactic, in [`Domain::ALL`] order.
@@ -692,6 +708,8 @@ pub struct Builder {
     relationships: Vec<Rel>,
     /// `modified` of every object kept so far, to keep the newest of several versions.
     versions: HashMap<String, String>,
+    /// `x_mitre_version` of the `x-mitre-collection`, the ATT&CK release.
+    attack_version: Option<String>,
 }
 
 #[derive(Debug)]
@@ -764,6 +782,11 @@ impl Builder {
             .collect();
         let attack_id = o.attack_id().unwrap_or_default().to_owned();
         match o.kind.as_str() {
+            "x-mitre-collection" => {
+                if let Some(v) = &o.x_mitre_version {
+                    self.attack_version = Some(v.as_str().to_owned());
+                }
+            }
             "x-mitre-tactic" => {
                 self.tactics.push((
                     Tactic {
@@ -957,6 +980,7 @@ impl Builder {
             components,
             relationships,
             versions: _,
+            attack_version,
         } = self;
         if tactics.is_empty() {
             return Err(AttackError::NoTactics {
@@ -1105,6 +1129,7 @@ impl Builder {
             mitigations,
             strategies,
             origin: origin.to_owned(),
+            attack_version,
         }))
     }
 }

@@ -12,14 +12,15 @@
 //! | [`index`] | [`Index`], its lookups, and the [`Builder`] that resolves relationships |
 //! | [`cache`] | the index cache on disk, keyed and validated |
 //! | [`taxii`] | the TAXII 2.0/2.1 client |
-//! | [`source`] | the one place that decides where data comes from: bundle, TAXII or cache |
+//! | [`snapshot`] | the index snapshot shipped in the binary (used when no source is named) |
+//! | [`source`] | the one place that decides where data comes from: bundle, TAXII, cache or snapshot |
 //! | [`error`] | [`AttackError`] |
 //!
 //! Typical use (what `respack attack`, the workflow engine and `serve` do):
 //!
 //! ```no_run
 //! use respack::attack::{open, CachePolicy, Filter, Source};
-//! let opened = open(&Source::Bundle("enterprise-attack.json.gz".into()), None, &CachePolicy::Off)?;
+//! let opened = open(&Source::Bundle("enterprise-attack-18.1.json.gz".into()), None, &CachePolicy::Off)?;
 //! let index = std::sync::Arc::new(opened.index);
 //! for tactic in index.require_tactics("Command and Control", Filter::default())? {
 //!     for t in index.techniques_of(tactic, Filter::default()) {
@@ -39,6 +40,7 @@ pub mod error;
 pub mod index;
 mod pipeline;
 pub mod render;
+pub mod snapshot;
 pub mod source;
 pub mod stix;
 pub mod taxii;
@@ -48,4 +50,4 @@ pub use index::{
     Builder, Domain, Filter, Index, IndexData, Mitigation, MitigationIdx, Resolved, Status, Tactic,
     TacticIdx, Technique, TechniqueIdx,
 };
-pub use source::{load_bundle, open, CachePolicy, Opened, Source, TaxiiSource};
+pub use source::{load_bundle, open, resolve, CachePolicy, Opened, Source, TaxiiSource, Used};

@@ -1,5 +1,11 @@
-//! Where ATT&CK data comes from: a bundle file, a TAXII server, or the index cache in front of
-//! either. This is the one place that decides; callers describe a [`Source`] and call [`open`].
+//! Where ATT&CK data comes from: a bundle file, a TAXII server, the index cache in front of
+//! either, or the snapshot shipped in the binary. This is the one place that decides; callers
+//! describe the [`Source`] the user named, if any, and call [`resolve`] (or [`open`]).
+//!
+//! Order: a named bundle, a named TAXII server, then (nothing named) a cached download from
+//! MITRE's TAXII server when its ATT&CK version is newer than the snapshot's, else the
+//! snapshot. Nothing named never touches the network, so a newcomer's first command works
+//! offline and in milliseconds.
 //!
 //! * Bundle: the cache entry for the file's current path, size and mtime is used when valid;
 //!   otherwise the file is read (gzip detected by its magic bytes), parsed, indexed and cached.
@@ -75,15 +81,109 @@ pub enum CachePolicy {
     },
 }
 
+/// Which source an [`Opened`] index came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Used {
+    Bundle(PathBuf),
+    /// The TAXII URL (without credentials).
+    Taxii(String),
+    /// The snapshot built into the binary ([`super::snapshot`]).
+    Snapshot,
+}
+
 /// An opened index and how it was obtained.
 #[derive(Debug)]
 pub struct Opened {
     pub index: Index,
+    /// Which source answered.
+    pub used: Used,
     /// Served from the cache (no bundle parse, no download).
     pub from_cache: bool,
     /// Things the user may want to know (a stale cache used, a corrupt cache ignored, a cache
     /// that could not be written). The CLI prints them on stderr.
     pub notes: Vec<String>,
+}
+
+impl Opened {
+    /// One line saying which source answered and its ATT&CK version, for every output.
+    pub fn describe(&self) -> String {
+        let version = match self.index.attack_version() {
+            Some(v) => format!("ATT&CK {v}"),
+            None => "ATT&CK version not stated by the data".to_owned(),
+        };
+        match &self.used {
+            Used::Bundle(p) if self.from_cache => format!(
+                "bundle {} (indexed copy from the cache), {version}",
+                p.display()
+            ),
+            Used::Bundle(p) => format!("bundle {}, {version}", p.display()),
+            Used::Taxii(url) if self.from_cache => format!("TAXII {url} (cached copy), {version}"),
+            Used::Taxii(url) => format!("TAXII {url}, {version}"),
+            Used::Snapshot => format!(
+                "the snapshot built into respack, {version} (enterprise); {}",
+                super::snapshot::NOTICE
+            ),
+        }
+    }
+}
+
+/// Open the source the user named or, with none, the freshest of a cached download from MITRE's
+/// TAXII server and the shipped snapshot (see the module docs for the order).
+pub fn resolve(
+    named: Option<&Source>,
+    domain: Option<Domain>,
+    cache: &CachePolicy,
+) -> Result<Opened, AttackError> {
+    if let Some(source) = named {
+        return open(source, domain, cache);
+    }
+    let mut notes = Vec::new();
+    if let CachePolicy::Dir {
+        dir,
+        refresh: false,
+        ..
+    } = cache
+    {
+        let mitre = TaxiiSource::mitre(Domain::Enterprise);
+        let key = CacheKey::Taxii {
+            url: mitre.url.clone(),
+            collection: String::new(),
+            domain: Domain::Enterprise.short().to_owned(),
+        };
+        match Cache::new(dir).load(&key) {
+            Ok(c)
+                if newer(
+                    c.index.attack_version(),
+                    super::snapshot::shipped_version().as_deref(),
+                ) =>
+            {
+                return Ok(Opened {
+                    index: c.index,
+                    used: Used::Taxii(mitre.url),
+                    from_cache: true,
+                    notes,
+                });
+            }
+            Ok(_) | Err(Miss::Absent) => {}
+            Err(Miss::Ignored(why)) => notes.push(format!("ignored ATT&CK cache {why}")),
+        }
+    }
+    Ok(Opened {
+        index: super::snapshot::load_shipped()?,
+        used: Used::Snapshot,
+        from_cache: false,
+        notes,
+    })
+}
+
+/// Whether ATT&CK version `a` ("18.1") is newer than `b`; an unknown version is never newer.
+fn newer(a: Option<&str>, b: Option<&str>) -> bool {
+    let parse = |v: &str| -> Option<Vec<u32>> { v.split('.').map(|p| p.parse().ok()).collect() };
+    match (a.and_then(parse), b.and_then(parse)) {
+        (Some(a), Some(b)) => a > b,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
 }
 
 /// Open an index from `source`, through the cache as `cache` says.
@@ -117,6 +217,7 @@ fn open_bundle(
                     Ok(c) => {
                         return Ok(Opened {
                             index: c.index,
+                            used: Used::Bundle(path.to_owned()),
                             from_cache: true,
                             notes,
                         })
@@ -138,6 +239,7 @@ fn open_bundle(
     }
     Ok(Opened {
         index,
+        used: Used::Bundle(path.to_owned()),
         from_cache: false,
         notes,
     })
@@ -163,6 +265,7 @@ fn open_taxii(t: &TaxiiSource, policy: &CachePolicy) -> Result<Opened, AttackErr
                 Ok(c) if !refresh && c.age < *max_age => {
                     return Ok(Opened {
                         index: c.index,
+                        used: Used::Taxii(t.url.clone()),
                         from_cache: true,
                         notes,
                     })
@@ -183,6 +286,7 @@ fn open_taxii(t: &TaxiiSource, policy: &CachePolicy) -> Result<Opened, AttackErr
             }
             Ok(Opened {
                 index,
+                used: Used::Taxii(t.url.clone()),
                 from_cache: false,
                 notes,
             })
@@ -195,6 +299,7 @@ fn open_taxii(t: &TaxiiSource, policy: &CachePolicy) -> Result<Opened, AttackErr
                 ));
                 Ok(Opened {
                     index: c.index,
+                    used: Used::Taxii(t.url.clone()),
                     from_cache: true,
                     notes,
                 })
@@ -217,6 +322,30 @@ pub fn download(t: &TaxiiSource) -> Result<Index, AttackError> {
 
 /// Read, inflate, parse and index a bundle file (no cache involved).
 pub fn load_bundle(path: &Path, domain: Option<Domain>) -> Result<Index, AttackError> {
+    let index = load_bundle_data(path, domain)?;
+    if index.attack_version().is_some() {
+        return Ok(index);
+    }
+    Ok(index.with_attack_version(version_from_file_name(path)))
+}
+
+/// The ATT&CK release a bundle's file name states, as MITRE names its release files
+/// (`enterprise-attack-18.1.json`, `ics-attack-18.1.json.gz`).
+pub fn version_from_file_name(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name
+        .strip_suffix(".gz")
+        .unwrap_or(name)
+        .strip_suffix(".json")?;
+    let (_, version) = stem.rsplit_once('-')?;
+    let numeric = !version.is_empty()
+        && version
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    numeric.then(|| version.to_owned())
+}
+
+fn load_bundle_data(path: &Path, domain: Option<Domain>) -> Result<Index, AttackError> {
     let origin = path.display().to_string();
     let raw = std::fs::read(path).map_err(|source| AttackError::Read {
         path: path.to_owned(),

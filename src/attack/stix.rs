@@ -95,6 +95,10 @@ pub struct StixObject<'a> {
     // x-mitre-matrix
     #[serde(borrow)]
     pub tactic_refs: Vec<Str<'a>>,
+    // x-mitre-collection (attack-stix-data bundles and MITRE's TAXII 2.1 server): the ATT&CK
+    // release, e.g. "18.1". Other objects' `x_mitre_version` is their own revision, not read.
+    #[serde(borrow)]
+    pub x_mitre_version: Option<Str<'a>>,
     // attack-pattern
     #[serde(borrow)]
     pub kill_chain_phases: Vec<KillChainPhase<'a>>,
@@ -153,6 +157,7 @@ impl StixObject<'_> {
             | "attack-pattern"
             | "course-of-action"
             | "x-mitre-matrix"
+            | "x-mitre-collection"
             | "x-mitre-detection-strategy"
             | "x-mitre-analytic"
             | "x-mitre-data-component" => true,

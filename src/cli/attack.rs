@@ -1,9 +1,14 @@
 //! `respack attack`: MITRE ATT&CK tactic and technique information.
 //!
 //! The source is `--bundle FILE`, else `--taxii URL`, else `$RESPACK_ATTACK_BUNDLE`, else
-//! `$RESPACK_ATTACK_TAXII`, else MITRE's TAXII 2.1 server; the index cache sits in front of
-//! each. `--format json` prints exactly what the MITRE integration returns to SOAR (1.0 by
+//! `$RESPACK_ATTACK_TAXII`, else a cached download from MITRE's TAXII server newer than the
+//! snapshot, else the snapshot shipped in the binary ([`crate::attack::source`] decides); the
+//! index cache sits in front of bundles and TAXII. stderr names the source and its ATT&CK
+//! version. `--format json` prints exactly what the MITRE integration returns to SOAR (1.0 by
 //! default, the 2.x envelope with `--api v2`).
+//!
+//! `attack snapshot` makes the snapshot from MITRE's bundle; `attack license` prints MITRE's
+//! copyright designation and license that come with it.
 //!
 //! Exit codes: 0 found; 1 the tactic or technique does not exist (or is hidden); 2 no data
 //! (unreadable bundle, unreachable server) or a usage error.
@@ -12,7 +17,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::env::Environment;
-use super::{print_json, CmdError, CmdResult, Exit, Format};
+use super::{CmdError, CmdResult, Exit, Format};
+use crate::attack::render::Layout;
 use crate::attack::{
     self, AttackError, CachePolicy, Domain, Filter, Index, Source, TacticIdx, TaxiiSource,
 };
@@ -42,6 +48,20 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Make the ATT&CK snapshot respack ships from MITRE's enterprise bundle (for releases)
+    Snapshot {
+        /// MITRE's enterprise STIX bundle, e.g. enterprise-attack-18.1.json.gz
+        #[arg(long, value_name = "FILE")]
+        bundle: PathBuf,
+        /// Folder to write the snapshot and MITRE's license into (the repository's assets/attack)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// ATT&CK version to record [default: the bundle's collection, else its file name]
+        #[arg(long, value_name = "VERSION")]
+        attack_version: Option<String>,
+    },
+    /// Print MITRE's copyright designation and ATT&CK license for the shipped snapshot
+    License,
 }
 
 /// Where the ATT&CK data comes from.
@@ -50,7 +70,8 @@ pub struct SourceArgs {
     /// STIX 2.0/2.1 bundle (plain JSON or gzip) to read instead of a TAXII server
     #[arg(long, value_name = "FILE", conflicts_with = "taxii")]
     bundle: Option<PathBuf>,
-    /// TAXII 2.0/2.1 discovery or API root URL [default: https://attack-taxii.mitre.org/taxii2/]
+    /// TAXII 2.0/2.1 discovery or API root URL, e.g. MITRE's https://attack-taxii.mitre.org/taxii2/
+    /// [default: no download: a newer cached download, else the snapshot in the binary]
     #[arg(long, value_name = "URL")]
     taxii: Option<String>,
     /// TAXII collection id, alias or title [default: the one for --domain]
@@ -99,22 +120,59 @@ enum ApiArg {
 
 pub fn run(command: Command, env: &Environment) -> CmdResult {
     let started = Instant::now();
-    let (source, output) = match &command {
-        Command::Tactic { source, output, .. } | Command::Technique { source, output, .. } => {
-            (source, output)
+    let layout = super::term::Term::detect(env.no_color).layout();
+    match command {
+        Command::Tactic {
+            names,
+            source,
+            output,
+        } => lookup(&source, env, |index, filter| {
+            tactic(index, &names, filter, &output, started, layout)
+        }),
+        Command::Technique {
+            name,
+            source,
+            output,
+        } => lookup(&source, env, |index, filter| {
+            technique(index, &name, filter, &output, started, layout)
+        }),
+        Command::Snapshot {
+            bundle,
+            out,
+            attack_version,
+        } => {
+            let path = attack::snapshot::write(&out, &bundle, attack_version.as_deref())?;
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            outln!(
+                "wrote {} ({size} bytes) and {}",
+                path.display(),
+                out.join(attack::snapshot::LICENSE_FILE).display()
+            )?;
+            Ok(Exit::Success)
         }
-    };
+        Command::License => {
+            out!("{}", attack::snapshot::LICENSE)?;
+            Ok(Exit::Success)
+        }
+    }
+}
+
+/// Open the source, answer with `answer`, print what it says.
+fn lookup(
+    source: &SourceArgs,
+    env: &Environment,
+    answer: impl FnOnce(&Index, Filter) -> Result<String, AttackError>,
+) -> CmdResult {
     let index = open(source, env)?;
     let filter = Filter {
         domain: source.domain,
         include_revoked: source.include_revoked,
     };
-    let outcome = match &command {
-        Command::Tactic { names, .. } => tactic(&index, names, filter, output, started),
-        Command::Technique { name, .. } => technique(&index, name, filter, output, started),
-    };
-    match outcome {
-        Ok(()) => Ok(Exit::Success),
+    match answer(&index, filter) {
+        Ok(text) => {
+            super::term::print(&text)?;
+            Ok(Exit::Success)
+        }
         // Not finding what was asked for is an answer about the data, not a failure to run.
         Err(
             e @ (AttackError::UnknownTactic { .. }
@@ -133,12 +191,12 @@ pub fn run(command: Command, env: &Environment) -> CmdResult {
 
 fn open(args: &SourceArgs, env: &Environment) -> Result<Index, CmdError> {
     let source = match (&args.bundle, &args.taxii) {
-        (Some(b), _) => Source::Bundle(b.clone()),
-        (None, Some(url)) => Source::Taxii(taxii_source(url, args)),
+        (Some(b), _) => Some(Source::Bundle(b.clone())),
+        (None, Some(url)) => Some(Source::Taxii(taxii_source(url, args, env))),
         (None, None) => match (&env.attack.bundle, &env.attack.taxii) {
-            (Some(b), _) => Source::Bundle(b.clone()),
-            (None, Some(url)) => Source::Taxii(taxii_source(url, args)),
-            (None, None) => Source::Taxii(taxii_source(attack::taxii::MITRE_TAXII_URL, args)),
+            (Some(b), _) => Some(Source::Bundle(b.clone())),
+            (None, Some(url)) => Some(Source::Taxii(taxii_source(url, args, env))),
+            (None, None) => None,
         },
     };
     let cache = if args.no_cache {
@@ -153,35 +211,21 @@ fn open(args: &SourceArgs, env: &Environment) -> Result<Index, CmdError> {
             CachePolicy::Off => CachePolicy::Off,
         }
     };
-    let opened = attack::open(&source, args.domain, &cache).map_err(|e| match (&e, &source) {
-        // With no source named on the command line, say how to give one.
-        (AttackError::Taxii { reason, .. }, Source::Taxii(_))
-            if args.taxii.is_none() && env.attack.taxii.is_none() =>
-        {
-            CmdError::from(AttackError::NoSource {
-                reason: format!(
-                    "no --bundle given and MITRE's TAXII server {} is not reachable ({reason})",
-                    attack::taxii::MITRE_TAXII_URL
-                ),
-            })
-        }
-        _ => CmdError::from(e),
-    })?;
+    let opened = attack::resolve(source.as_ref(), args.domain, &cache)?;
     for note in &opened.notes {
         eprintln!("note: {note}");
     }
+    eprintln!("source: {}", opened.describe());
     Ok(opened.index)
 }
 
-fn taxii_source(url: &str, args: &SourceArgs) -> TaxiiSource {
+fn taxii_source(url: &str, args: &SourceArgs, env: &Environment) -> TaxiiSource {
     let mut t = TaxiiSource::new(url, args.domain.unwrap_or(Domain::Enterprise));
     t.collection = args.collection.clone();
     if let Some(u) = &args.taxii_user {
         t.options.user = Some(u.clone());
     }
-    if let Ok(p) = std::env::var("RESPACK_TAXII_PASSWORD") {
-        t.options.password = Some(crate::secret::Secret::new(p));
-    }
+    t.options.password = env.taxii_password.clone();
     t.options.page_size = args.page_size.map(|n| n as usize);
     t.options.progress = std::io::stderr().is_terminal();
     t
@@ -193,7 +237,8 @@ fn tactic(
     filter: Filter,
     out: &OutputArgs,
     started: Instant,
-) -> Result<(), AttackError> {
+    layout: Layout,
+) -> Result<String, AttackError> {
     let mut tactics: Vec<TacticIdx> = Vec::new();
     let mut ids = Vec::new();
     let mut labels = Vec::new();
@@ -223,7 +268,7 @@ fn tactic(
                     .map(|t| mitre::tactic_v1(index, *t, filter))
                     .collect(),
             };
-            emit(&result);
+            Ok(json_text(&result))
         }
         (Format::Json, ApiArg::V2) => {
             let content = serde_json::json!({
@@ -233,18 +278,14 @@ fn tactic(
                 ("mitre_tactic_id", ids.join(", ")),
                 ("mitre_tactic_name", labels.join(", ")),
             ]);
-            emit(&mitre::result_payload(content, &inputs, started));
+            Ok(json_text(&mitre::result_payload(content, &inputs, started)))
         }
-        (Format::Text, _) => {
-            for (i, t) in tactics.iter().enumerate() {
-                if i > 0 {
-                    println!();
-                }
-                print!("{}", attack::render::tactic_table(index, *t, filter));
-            }
-        }
+        (Format::Text, _) => Ok(tactics
+            .iter()
+            .map(|t| attack::render::tactic_table(index, *t, filter, layout))
+            .collect::<Vec<_>>()
+            .join("\n")),
     }
-    Ok(())
 }
 
 fn technique(
@@ -253,7 +294,8 @@ fn technique(
     filter: Filter,
     out: &OutputArgs,
     started: Instant,
-) -> Result<(), AttackError> {
+    layout: Layout,
+) -> Result<String, AttackError> {
     let found = index.require_techniques(query, filter)?;
     for r in &found {
         if let Some(old) = r.replaced {
@@ -271,7 +313,7 @@ fn technique(
                 tech: mitre::tech_v1(index, first),
                 mitre_mitigation: mitre::mitigation_text_v1(index, first, filter),
             };
-            emit(&result);
+            Ok(json_text(&result))
         }
         (Format::Json, ApiArg::V2) => {
             let key = if looks_like_id(query.trim(), "T") {
@@ -284,26 +326,23 @@ fn technique(
                 .map(|o| o.result)
                 .unwrap_or_default();
             out["metrics"]["execution_time_ms"] = (started.elapsed().as_millis() as u64).into();
-            emit(&out);
+            Ok(json_text(&out))
         }
-        (Format::Text, _) => {
-            for (i, r) in found.iter().enumerate() {
-                if i > 0 {
-                    println!();
-                }
-                print!(
-                    "{}",
-                    attack::render::technique_text(index, r.technique, filter)
-                );
-            }
-        }
+        (Format::Text, _) => Ok(found
+            .iter()
+            .map(|r| attack::render::technique_text(index, r.technique, filter, layout))
+            .collect::<Vec<_>>()
+            .join("\n")),
     }
-    Ok(())
 }
 
-fn emit<T: serde::Serialize>(v: &T) {
-    // Writing to a closed stdout (e.g. `| head`) is not worth an error message.
-    let _ = print_json(v);
+/// Pretty JSON with a trailing newline. These types always serialise (plain structs and
+/// `Value`s); the fallback keeps the output JSON all the same.
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    let mut text = serde_json::to_string_pretty(v)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
+    text.push('\n');
+    text
 }
 
 fn inputs<const N: usize>(pairs: [(&str, String); N]) -> crate::runtime::Inputs {
@@ -321,9 +360,14 @@ fn inputs<const N: usize>(pairs: [(&str, String); N]) -> crate::runtime::Inputs 
 }
 
 fn looks_like_id(s: &str, prefix: &str) -> bool {
-    s.len() > prefix.len()
-        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
-        && s[prefix.len()..]
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '.')
+    // `get`, not `s[..n]`: the prefix's length in bytes may fall inside a character of the
+    // query (the Kelvin sign `\u{212A}`, three bytes, lower-cases to an ASCII `k`).
+    match (s.get(..prefix.len()), s.get(prefix.len()..)) {
+        (Some(head), Some(rest)) => {
+            !rest.is_empty()
+                && head.eq_ignore_ascii_case(prefix)
+                && rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+        }
+        _ => false,
+    }
 }

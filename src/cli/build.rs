@@ -18,7 +18,7 @@ pub struct Args {
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let source_date_epoch = crate::pack::source_date_epoch(env.source_date_epoch.as_deref())?;
     for artifact in crate::pack::build(&args.out, source_date_epoch)? {
-        println!("{}  {}", artifact.sha256, artifact.path.display());
+        outln!("{}  {}", artifact.sha256, artifact.path.display())?;
     }
     Ok(Exit::Success)
 }

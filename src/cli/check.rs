@@ -28,10 +28,10 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let report = result?;
     match args.format {
         Format::Json => print_json(&report)?,
-        Format::Text => print!(
+        Format::Text => out!(
             "{}",
             render::check(&report, render::Style::for_stdout(env.no_color))
-        ),
+        )?,
     }
     Ok(if report.ok {
         Exit::Success

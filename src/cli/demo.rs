@@ -12,8 +12,9 @@ use crate::help::Help;
 
 /// Seed an embedded org, install the package, run both workflows, show the results, uninstall.
 ///
-/// ATT&CK comes from --bundle, else the ATT&CK cache, else MITRE's TAXII server; QRadar and
-/// QRadar Advisor are emulated (the built-in scenario of the package README).
+/// ATT&CK comes from --bundle, else a newer cached download from MITRE's TAXII server, else the
+/// snapshot built into respack (no network needed); QRadar and QRadar Advisor are emulated (the
+/// built-in scenario of the package README).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// ATT&CK STIX bundle (.json or .json.gz) to use offline
@@ -34,9 +35,9 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
         } else {
             env.attack_cache()
         },
+        layout: super::term::Term::detect(env.no_color).layout(),
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = super::term::stdout();
     match demo::run(&options, &mut out) {
         Ok(()) => Ok(Exit::Success),
         Err(e) if e.is_story() => {

@@ -36,11 +36,11 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     match args.format {
         Format::Json => print_json(&plan)?,
         Format::Text => {
-            println!("Org {:?} at {}:\n", client.org().name, client.base_url());
-            print!(
+            outln!("Org {:?} at {}:\n", client.org().name, client.base_url())?;
+            out!(
                 "{}",
                 render::plan(&plan, PlanView::Install, Style::for_stdout(env.no_color))
-            );
+            )?;
         }
     }
     Ok(if args.exit_code && !plan.is_in_sync() {

@@ -33,6 +33,8 @@ pub struct Environment {
     pub no_color: bool,
     /// `RESPACK_PASSWORD`: the SOAR password (there is no flag: command lines show in `ps`).
     pub password: Option<Secret>,
+    /// `RESPACK_TAXII_PASSWORD`: the password for `--taxii-user`.
+    pub taxii_password: Option<Secret>,
     /// `RESPACK_ATTACK_BUNDLE` / `RESPACK_ATTACK_TAXII`.
     pub attack: AttackDefaults,
     /// Every variable, for `$NAME` / `${NAME}` values in an app.config.
@@ -71,6 +73,8 @@ impl Environment {
                 .map(|(_, v)| v.to_string_lossy().into_owned()),
             no_color: os("NO_COLOR").is_some(),
             password: os("RESPACK_PASSWORD").map(|v| Secret::new(v.to_string_lossy().into_owned())),
+            taxii_password: os("RESPACK_TAXII_PASSWORD")
+                .map(|v| Secret::new(v.to_string_lossy().into_owned())),
             attack: AttackDefaults {
                 bundle: text("RESPACK_ATTACK_BUNDLE").map(PathBuf::from),
                 taxii: text("RESPACK_ATTACK_TAXII"),

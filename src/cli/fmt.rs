@@ -2,7 +2,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{CmdError, CmdResult, Exit};
+use super::{CmdResult, Exit};
 use crate::res;
 
 /// Rewrite any export in the canonical form of the build (sorted keys, 2-space indent, UTF-8,
@@ -33,19 +33,7 @@ pub fn run(args: Args) -> CmdResult {
     };
     match &args.out {
         Some(out) => write_atomically(out, text.as_bytes())?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
-                // The reader stopped reading (`| head`): not an error, as for every command.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                other => {
-                    other.map_err(|e| CmdError::new(format!("cannot write to stdout: {e}")))?
-                }
-            }
-        }
+        None => super::term::print(&text)?,
     }
     Ok(Exit::Success)
 }

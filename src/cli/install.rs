@@ -43,7 +43,7 @@ pub struct Args {
 
 /// Ask on the terminal: the question on stdout, a line from stdin; yes is `y` or `yes`.
 pub(super) fn prompt(question: &str) -> std::io::Result<bool> {
-    let mut stdout = std::io::stdout();
+    let mut stdout = super::term::stdout();
     write!(stdout, "{question}")?;
     stdout.flush()?;
     let mut line = String::new();
@@ -92,7 +92,7 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
         &Package::builtin(),
         &options,
         &mut consent,
-        &mut std::io::stdout(),
+        &mut super::term::stdout(),
         Style::for_stdout(env.no_color),
     );
     report_calls(&client);

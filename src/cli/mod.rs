@@ -8,6 +8,23 @@
 //! Exit codes: 0 success; 1 findings (validation errors, drift with `--exit-code`, a failed
 //! check); 2 usage or I/O error (clap's own usage errors also exit 2).
 
+/// `print!` through the one stdout writer ([`term::Out`]); a `Result<(), CmdError>`.
+macro_rules! out {
+    ($($t:tt)*) => {
+        $crate::cli::term::print(&format!($($t)*))
+    };
+}
+
+/// `println!` through the one stdout writer ([`term::Out`]); a `Result<(), CmdError>`.
+macro_rules! outln {
+    () => {
+        $crate::cli::term::print("\n")
+    };
+    ($($t:tt)*) => {
+        $crate::cli::term::print(&format!("{}\n", format_args!($($t)*)))
+    };
+}
+
 mod attack;
 mod build;
 mod check;
@@ -20,6 +37,7 @@ mod install;
 mod run;
 mod serve;
 mod show;
+pub mod term;
 mod uninstall;
 mod validate;
 
@@ -116,7 +134,6 @@ pub type CmdResult = Result<Exit, CmdError>;
 
 /// Parse the command line, run the command, and map its outcome to an exit code.
 pub fn main() -> ExitCode {
-    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let env = Environment::from_process();
     match dispatch(cli.command, &env) {
@@ -129,25 +146,6 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// Rust ignores SIGPIPE, so `print!` panics when the reader of stdout has gone away
-/// (`respack show --format json FILE | head`). A reader that stopped reading is not an error of
-/// ours: end quietly with 0, as the command would have, instead of a panic and a backtrace.
-fn quiet_on_broken_pipe() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(0);
-        }
-        default(info)
-    }));
 }
 
 fn dispatch(command: Command, env: &Environment) -> CmdResult {
@@ -167,10 +165,4 @@ fn dispatch(command: Command, env: &Environment) -> CmdResult {
     }
 }
 
-/// Print a value as pretty JSON on stdout, with a trailing newline.
-pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CmdError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CmdError::new(format!("cannot serialise output: {e}")))?;
-    println!("{text}");
-    Ok(())
-}
+pub use term::print_json;

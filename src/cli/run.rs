@@ -13,7 +13,7 @@
 //! unless `--config` or `--scenario` says otherwise; the output says which.
 //!
 //! Exit codes: 0 every workflow ran; 1 a workflow stopped with an error (printed with what ran
-//! before it); 2 the runtime could not be assembled (no ATT&CK data, bad app.config, no python3).
+//! before it), or `--task` names a technique no techniques row has (said last); 2 the runtime could not be assembled (no ATT&CK data, bad app.config, no python3).
 use std::path::PathBuf;
 
 use super::{print_json, CmdError, CmdResult, Exit, Format};
@@ -64,7 +64,8 @@ pub struct RuntimeArgs {
     /// default without --config) or a scenario file
     #[arg(long, value_name = "FILE|builtin")]
     scenario: Option<String>,
-    /// ATT&CK STIX bundle (.json or .json.gz) [default: the TAXII cache, else MITRE's server]
+    /// ATT&CK STIX bundle (.json or .json.gz) [default: a newer cached download from MITRE's
+    /// TAXII server, else the snapshot built into respack]
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
     /// ATT&CK TAXII 2.0/2.1 server
@@ -160,7 +161,14 @@ pub fn run(command: Command, env: &super::Environment) -> CmdResult {
     }
     match args.format {
         Format::Json => print_json(&story.json(&sources, tables))?,
-        Format::Text => print!("{}", story.text(&sources, tables)),
+        Format::Text => out!(
+            "{}",
+            story.text(
+                &sources,
+                tables,
+                super::term::Term::detect(env.no_color).layout()
+            )
+        )?,
     }
     if story.failed() {
         for e in story.errors() {
@@ -168,6 +176,11 @@ pub fn run(command: Command, env: &super::Environment) -> CmdResult {
             if let Some(h) = crate::help::Help::help(e) {
                 eprintln!("help: {h}");
             }
+        }
+        // Said last, after the tables, so it is what the reader sees.
+        if let Some(e) = story.task_error() {
+            eprintln!("error: {e}");
+            eprintln!("help: give --task a technique name or id from the {TECHNIQUES} table above");
         }
         Ok(Exit::Findings)
     } else {

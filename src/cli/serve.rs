@@ -89,14 +89,14 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             running.addr()
         );
     }
-    println!(
+    outln!(
         "listening on {} (org {:?})",
         running.base_url(),
         running.org().name
-    );
-    println!("CA certificate: {}", running.ca_pem_path().display());
+    )?;
+    outln!("CA certificate: {}", running.ca_pem_path().display())?;
     for line in about {
-        println!("{line}");
+        outln!("{line}")?;
     }
     wait_for_stop()?;
     running.shutdown();

@@ -24,7 +24,7 @@ pub fn run(args: Args) -> CmdResult {
     let inventory = Inventory::of(&model);
     match args.format {
         Format::Json => print_json(&inventory)?,
-        Format::Text => print!("{}", inventory.to_text()),
+        Format::Text => out!("{}", inventory.to_text())?,
     }
     Ok(Exit::Success)
 }

@@ -62,7 +62,7 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
         &Package::builtin(),
         &request,
         &mut consent,
-        &mut std::io::stdout(),
+        &mut super::term::stdout(),
         Style::for_stdout(env.no_color),
     );
     super::install::report_calls(&client);

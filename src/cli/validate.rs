@@ -56,7 +56,7 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let outcome = Outcome::new(files);
     match args.format {
         Format::Json => super::print_json(&outcome)?,
-        Format::Text => print!("{}", validate::render_text(&outcome)),
+        Format::Text => out!("{}", validate::render_text(&outcome))?,
     }
     match outcome.exit_code() {
         0 => Ok(Exit::Success),

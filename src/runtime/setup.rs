@@ -2,9 +2,9 @@
 //! where each part came from.
 //!
 //! - ATT&CK: a bundle file, else a TAXII URL, else `$RESPACK_ATTACK_BUNDLE` /
-//!   `$RESPACK_ATTACK_TAXII` (read by the CLI, given here as [`AttackDefaults`]), else MITRE's
-//!   TAXII server; the index cache sits in front of each,
-//!   so an earlier download serves offline.
+//!   `$RESPACK_ATTACK_TAXII` (read by the CLI, given here as [`AttackDefaults`]), else a cached
+//!   download from MITRE's TAXII server newer than the snapshot, else the snapshot shipped in the
+//!   binary ([`crate::attack::resolve`]).
 //! - QRadar (QRadar Advisor, its CAFM app, QRadar's reference sets): an app.config with the
 //!   integrations' sections, or a scenario played by the emulated QRadar
 //!   ([`crate::emulate`]) started in this process.
@@ -31,7 +31,8 @@ pub enum AttackSpec {
     Bundle(PathBuf),
     /// A TAXII 2.0/2.1 server.
     Taxii(String),
-    /// What the environment names, else MITRE's TAXII server, through the cache.
+    /// What the environment names, then a newer cached MITRE download, then the shipped
+    /// snapshot.
     Auto(AttackDefaults),
 }
 
@@ -224,39 +225,18 @@ pub fn open_attack(
     spec: &AttackSpec,
     cache: &CachePolicy,
 ) -> Result<(Arc<Index>, String, Vec<String>), AttackError> {
-    let (source, named) = match spec {
-        AttackSpec::Bundle(path) => (Source::Bundle(path.clone()), true),
-        AttackSpec::Taxii(url) => (
-            Source::Taxii(TaxiiSource::new(url, Domain::Enterprise)),
-            true,
-        ),
+    let source = match spec {
+        AttackSpec::Bundle(path) => Some(Source::Bundle(path.clone())),
+        AttackSpec::Taxii(url) => Some(Source::Taxii(TaxiiSource::new(url, Domain::Enterprise))),
         AttackSpec::Auto(defaults) => match (&defaults.bundle, &defaults.taxii) {
-            (Some(b), _) => (Source::Bundle(b.clone()), true),
-            (None, Some(url)) => (
-                Source::Taxii(TaxiiSource::new(url, Domain::Enterprise)),
-                true,
-            ),
-            (None, None) => (Source::Taxii(TaxiiSource::mitre(Domain::Enterprise)), false),
+            (Some(b), _) => Some(Source::Bundle(b.clone())),
+            (None, Some(url)) => Some(Source::Taxii(TaxiiSource::new(url, Domain::Enterprise))),
+            // Nothing named: a newer cached download from MITRE, else the shipped snapshot.
+            (None, None) => None,
         },
     };
-    let opened = attack::open(&source, None, cache).map_err(|e| match e {
-        // Nothing named and MITRE unreachable with nothing cached: say how to give a source.
-        AttackError::Taxii { reason, .. } if !named => AttackError::NoSource {
-            reason: format!(
-                "no --bundle given, no cached copy, and MITRE's TAXII server {} is not reachable ({reason})",
-                attack::taxii::MITRE_TAXII_URL
-            ),
-        },
-        e => e,
-    })?;
-    let origin = match (&source, opened.from_cache) {
-        (Source::Bundle(p), false) => format!("bundle {}", p.display()),
-        (Source::Bundle(p), true) => {
-            format!("bundle {} (indexed copy from the cache)", p.display())
-        }
-        (Source::Taxii(t), false) => format!("TAXII {}", t.url),
-        (Source::Taxii(t), true) => format!("TAXII {} (cached copy)", t.url),
-    };
+    let opened = attack::resolve(source.as_ref(), None, cache)?;
+    let origin = opened.describe();
     Ok((Arc::new(opened.index), origin, opened.notes))
 }
 

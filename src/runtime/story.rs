@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::attack::render::Layout;
 use crate::package::names::{
     FIND_REFERENCE_SETS_WORKFLOW, MAP_RULE_WORKFLOW, OFFENSE_WORKFLOW, REFERENCE_SETS, TECHNIQUES,
     TECHNIQUE_TASK_WORKFLOW,
@@ -28,6 +29,9 @@ pub struct Story<'a> {
     runs: Vec<RunRecord>,
     /// Lines for the reader (a row skipped because the menu item would not show, ...).
     remarks: Vec<String>,
+    /// The technique asked for with `--task` that no techniques row has: the command's
+    /// answer is then a failure, said last.
+    missing_task: Option<String>,
 }
 
 impl<'a> Story<'a> {
@@ -38,6 +42,7 @@ impl<'a> Story<'a> {
             seed,
             runs: vec![],
             remarks: vec![],
+            missing_task: None,
         }
     }
 
@@ -82,9 +87,7 @@ impl<'a> Story<'a> {
                 .any(|v| v.eq_ignore_ascii_case(wanted))
         });
         let Some(row) = row else {
-            self.remarks.push(format!(
-                "no {TECHNIQUES} row has technique {wanted:?}, so no task was created"
-            ));
+            self.missing_task = Some(wanted.to_owned());
             return;
         };
         let label = format!(
@@ -181,7 +184,14 @@ impl<'a> Story<'a> {
     }
 
     pub fn failed(&self) -> bool {
-        self.runs.iter().any(|r| r.error.is_some())
+        self.runs.iter().any(|r| r.error.is_some()) || self.missing_task.is_some()
+    }
+
+    /// Why the task asked for was not created, when no techniques row has that technique.
+    pub fn task_error(&self) -> Option<String> {
+        self.missing_task.as_ref().map(|wanted| {
+            format!("no {TECHNIQUES} row has technique {wanted:?}, so no task was created")
+        })
     }
 
     fn table_defs(&self, tables: &[&str]) -> Vec<(TableDef, Vec<BTreeMap<String, Value>>)> {
@@ -194,8 +204,8 @@ impl<'a> Story<'a> {
             .collect()
     }
 
-    /// The story as text.
-    pub fn text(&self, sources: &[String], tables: &[&str]) -> String {
+    /// The story as text, laid out for `layout`.
+    pub fn text(&self, sources: &[String], tables: &[&str], layout: Layout) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
         let _ = writeln!(out, "Sources:");
@@ -243,7 +253,7 @@ impl<'a> Story<'a> {
             let _ = writeln!(out, "\n{remark}");
         }
         for (def, rows) in self.table_defs(tables) {
-            let _ = write!(out, "\n{}", def.render(&rows));
+            let _ = write!(out, "\n{}", def.render(&rows, layout));
         }
         for run in &self.runs {
             for note in &run.outcome.notes {
@@ -256,7 +266,8 @@ impl<'a> Story<'a> {
                     render_task(
                         &task.name,
                         task.phase.as_deref(),
-                        task.instructions.as_ref()
+                        task.instructions.as_ref(),
+                        layout
                     )
                 );
             }
@@ -307,6 +318,7 @@ impl<'a> Story<'a> {
         out.insert("sources".into(), json!(sources));
         out.insert("runs".into(), Value::Array(runs));
         out.insert("remarks".into(), json!(self.remarks));
+        out.insert("task_error".into(), json!(self.task_error()));
         out.insert("tables".into(), Value::Array(tables));
         out.insert("notes".into(), Value::Array(notes));
         out.insert("tasks".into(), Value::Array(tasks));

@@ -1,6 +1,9 @@
 //! Data tables and tasks printed the way the SOAR UI shows them: columns by display label in
 //! the table's column order, rich text as text. `respack run` prints what the engine returned,
 //! `respack demo` what the reference org's REST API gives back.
+//!
+//! Both fit a [`Layout`]'s width: a table's widest columns are cut with an ellipsis until a row
+//! fits (80 columns when piped), task instructions are wrapped and keep their paragraphs.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,6 +11,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::engine::{html_to_text, Text};
+use crate::attack::render::{cut, fit_widths, wrap, Layout};
 use crate::res::{DataTable, ResFile};
 
 /// Cells longer than this are cut in text tables (JSON output has them whole).
@@ -105,14 +109,18 @@ impl TableDef {
     }
 
     /// The table as text: a title line, then the rows under the column labels, cells on one
-    /// line and cut at [`MAX_CELL`] characters.
-    pub fn render(&self, rows: &[BTreeMap<String, Value>]) -> String {
+    /// line, cut at [`MAX_CELL`] characters and further until a row fits `layout.width`.
+    pub fn render(&self, rows: &[BTreeMap<String, Value>], layout: Layout) -> String {
         let mut out = String::new();
         let count = match rows.len() {
             1 => "1 row".to_string(),
             n => format!("{n} rows"),
         };
-        let _ = writeln!(out, "{} ({}): {count}", self.display_name, self.name);
+        let _ = writeln!(
+            out,
+            "{}",
+            layout.bold(&format!("{} ({}): {count}", self.display_name, self.name))
+        );
         if rows.is_empty() {
             return out;
         }
@@ -125,7 +133,7 @@ impl TableDef {
                     .collect()
             })
             .collect();
-        let widths: Vec<usize> = self
+        let natural: Vec<usize> = self
             .columns
             .iter()
             .enumerate()
@@ -138,22 +146,22 @@ impl TableDef {
                     .unwrap_or(0)
             })
             .collect();
+        // Two columns of indent, two between columns.
+        let widths = fit_widths(&natural, 6, 2, layout.width.saturating_sub(2));
         let line = |cells: Vec<&str>| {
             let mut l = String::from("  ");
             for (i, cell) in cells.iter().enumerate() {
-                l.push_str(cell);
+                let cell = cut(cell, widths[i]);
+                let len = cell.chars().count();
+                l.push_str(&cell);
                 if i + 1 < cells.len() {
-                    let pad = widths[i] - cell.chars().count() + 2;
-                    l.push_str(&" ".repeat(pad));
+                    l.push_str(&" ".repeat(widths[i] - len + 2));
                 }
             }
             l.trim_end().to_string()
         };
-        let _ = writeln!(
-            out,
-            "{}",
-            line(self.columns.iter().map(|c| c.label.as_str()).collect())
-        );
+        let header = line(self.columns.iter().map(|c| c.label.as_str()).collect());
+        let _ = writeln!(out, "{}", layout.bold(&header));
         for row in &cells {
             let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
         }
@@ -172,10 +180,16 @@ pub fn one_line(text: &str, max: usize) -> String {
     }
 }
 
-/// A task as the UI shows it: name, phase, then the instructions as text, indented.
-pub fn render_task(name: &str, phase: Option<&str>, instructions: Option<&Text>) -> String {
+/// A task as the UI shows it: name, phase, then the instructions as text, indented and wrapped
+/// to `layout.width` with their paragraphs kept.
+pub fn render_task(
+    name: &str,
+    phase: Option<&str>,
+    instructions: Option<&Text>,
+    layout: Layout,
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Task: {name}");
+    let _ = writeln!(out, "{}", layout.bold(&format!("Task: {name}")));
     if let Some(phase) = phase {
         let _ = writeln!(out, "  Phase: {phase}");
     }
@@ -185,7 +199,7 @@ pub fn render_task(name: &str, phase: Option<&str>, instructions: Option<&Text>)
             if line.is_empty() {
                 let _ = writeln!(out);
             } else {
-                let _ = writeln!(out, "    {line}");
+                let _ = writeln!(out, "{}", wrap(line, 4, layout.width));
             }
         }
     }
@@ -211,7 +225,7 @@ mod tests {
         ])];
         let def = TableDef::find("t", &[&res], &rows);
         assert_eq!(
-            def.render(&rows),
+            def.render(&rows, Layout::PLAIN),
             "My Table (t): 1 row\n  Ay   Bee\n  one  u\n"
         );
         assert_eq!(one_line("a\n b   c", 10), "a b c");

@@ -285,7 +285,8 @@ impl Workflows {
     /// What `respack serve` mounts: the emulated QRadar playing `scenario` (`builtin` or a
     /// file), scripts run by `python`, ATT&CK from `attack` opened through `cache`: a bundle
     /// given is read now, so a bad one stops the start with its own error rather than failing
-    /// the first workflow; otherwise on first use.
+    /// the first workflow; otherwise on first use (a newer cached MITRE download, else the
+    /// snapshot).
     pub fn for_cli(
         db: &std::path::Path,
         scenario: &str,
@@ -335,7 +336,7 @@ impl Workflows {
                 ..
             } => format!("workflows: MITRE ATT&CK from bundle {} (read on first use)", b.display()),
             AttackTarget::Lazy { .. } => {
-                "workflows: MITRE ATT&CK from the cache or MITRE's TAXII server, on first use (--bundle FILE to work offline)".into()
+                "workflows: MITRE ATT&CK from a newer cached MITRE download, else the snapshot built into respack, on first use (--bundle FILE for another version)".into()
             }
         };
         vec![qradar, attack]

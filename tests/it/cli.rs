@@ -212,3 +212,210 @@ fn output_piped_into_head_panicked_with_broken_pipe() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+/// Read a little of a command's stdout, close the pipe, and return its exit code and stderr.
+fn run_then_close_stdout(args: &[&str], env: &[(&str, &std::path::Path)]) -> (Option<i32>, String) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_respack"));
+    cmd.args(args)
+        .env("HOME", std::env::temp_dir().join("respack-test-home"))
+        .env("NO_COLOR", "1")
+        .env_remove("RESPACK_ATTACK_BUNDLE")
+        .env_remove("RESPACK_ATTACK_TAXII")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is closed here; the rest of the output has nowhere to go.
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn demo_and_attack_piped_into_head_panicked_with_broken_pipe() {
+    // Every command writes through the one stdout writer: a reader that stops is success, with
+    // no panic text, for the long outputs of `demo`, `attack` and `attack license` too.
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("RESPACK_CACHE_DIR", cache.path())];
+    for args in [
+        &["demo"][..],
+        &["attack", "tactic", "TA0011", "--format", "json"],
+        &["attack", "tactic", "TA0011"],
+        &["attack", "license"],
+    ] {
+        let (code, stderr) = run_then_close_stdout(args, &env);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn technique_with_a_kelvin_sign_panicked() {
+    // `\u{212A}` (Kelvin) is three bytes and lower-cases to ASCII `k`: slicing the query at the
+    // length of "T" cut into it and panicked.
+    let cache = tempfile::tempdir().unwrap();
+    for api in ["v1", "v2"] {
+        let run = respack([
+            "attack",
+            "technique",
+            "\u{212A}eychain",
+            "--format",
+            "json",
+            "--api",
+        ])
+        .arg(api)
+        .env("RESPACK_CACHE_DIR", cache.path())
+        .env_remove("RESPACK_ATTACK_BUNDLE")
+        .env_remove("RESPACK_ATTACK_TAXII")
+        .run()
+        .no_panic()
+        .success();
+        assert!(run.stdout().contains("Keychain"), "{api}: {}", run.stdout());
+    }
+    respack(["attack", "tactic", "\u{212A}A0011"])
+        .env("RESPACK_CACHE_DIR", cache.path())
+        .run()
+        .no_panic()
+        .code(1);
+}
+
+/// The lines of the data tables in `respack run` / `respack demo` text: from a table's title
+/// line (`Label (api_name): N rows`) to the blank line after it.
+fn table_lines(out: &str) -> Vec<&str> {
+    let mut in_table = false;
+    let mut lines = vec![];
+    for line in out.lines() {
+        if line.trim().is_empty() {
+            in_table = false;
+        } else if line.ends_with(" rows") || line.ends_with(" 1 row") {
+            in_table = true;
+        }
+        if in_table {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+#[test]
+fn piped_tables_fit_80_columns() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        respack(args.iter().copied())
+            .env("RESPACK_CACHE_DIR", cache.path())
+            .env_remove("RESPACK_ATTACK_BUNDLE")
+            .env_remove("RESPACK_ATTACK_TAXII")
+            .run()
+            .success()
+            .stdout()
+    };
+    let tactic = run(&["attack", "tactic", "TA0011"]);
+    let technique = run(&["attack", "technique", "T1205"]);
+    let demo = run(&["demo"]);
+    let offense = run(&[
+        "run",
+        "offense-analysis",
+        "--qradar-id",
+        "23",
+        "--task",
+        "T1205.001",
+    ]);
+    let tables = [table_lines(&demo), table_lines(&offense)];
+    assert!(tables.iter().all(|t| t.len() > 20), "{tables:?}");
+    let checked: Vec<(&str, Vec<&str>)> = vec![
+        ("attack tactic", tactic.lines().collect()),
+        // A line that is one URL cannot be cut.
+        (
+            "attack technique",
+            technique
+                .lines()
+                .filter(|l| !l.trim().starts_with("https://"))
+                .collect(),
+        ),
+        ("demo tables", tables[0].clone()),
+        ("run tables", tables[1].clone()),
+    ];
+    for (what, lines) in checked {
+        for line in lines {
+            assert!(
+                line.chars().count() <= 80,
+                "{what}: {} columns: {line}",
+                line.chars().count()
+            );
+        }
+    }
+    for out in [&tactic, &technique, &demo, &offense] {
+        assert!(!out.contains('\x1b'), "colour in a pipe");
+    }
+    // Identifiers stay whole while prose columns give way.
+    assert!(
+        tables[1].iter().any(|l| l.contains("T1205.001")),
+        "{:?}",
+        tables[1]
+    );
+    // The task's instructions keep their paragraphs, wrapped to the width.
+    let at = offense
+        .find("Task: MITRE ATT&CK Technique: Port Knocking")
+        .unwrap();
+    let task = &offense[at..];
+    assert!(task.contains("\n\n"), "{task}");
+    assert!(task.lines().all(|l| l.chars().count() <= 80), "{task}");
+}
+
+#[test]
+fn run_task_for_a_technique_that_is_not_there_exited_0() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = respack([
+        "run",
+        "offense-analysis",
+        "--qradar-id",
+        "23",
+        "--task",
+        "No Such Technique",
+    ])
+    .env("RESPACK_CACHE_DIR", cache.path())
+    .run()
+    .code(1)
+    .stdout_has("MITRE ATT&CK Techniques");
+    let stderr = run.stderr();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let n = lines.len();
+    assert!(n >= 2, "{stderr}");
+    assert!(
+        lines[n - 2].starts_with("error: ") && lines[n - 2].contains("\"No Such Technique\""),
+        "the error is not last: {stderr}"
+    );
+    assert!(lines[n - 1].starts_with("help: "), "{stderr}");
+    assert!(
+        !run.stdout().contains("No Such Technique"),
+        "{}",
+        run.stdout()
+    );
+}
+
+#[test]
+fn run_config_without_fn_qradar_advisor_did_not_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("my-app.config");
+    std::fs::write(
+        &config,
+        "[fn_qradar_integration]\nhost = 127.0.0.1\nqradartoken = t\n",
+    )
+    .unwrap();
+    respack(["run", "offense-analysis", "--qradar-id", "23", "--config"])
+        .arg(&config)
+        .env("RESPACK_CACHE_DIR", dir.path())
+        .run()
+        .code(2)
+        .stderr_has("help: add a [fn_qradar_advisor] section to ")
+        .stderr_has(&format!("section to {}", config.display()));
+}

@@ -22,5 +22,6 @@ mod res;
 mod serve;
 mod serve_limits;
 mod show;
+mod snapshot;
 mod soar;
 mod validate;

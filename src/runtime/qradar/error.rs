@@ -94,9 +94,15 @@ impl Help for QradarError {
         use QradarError::*;
         Some(match self {
             Config(e) => return e.help(),
-            MissingSection { section, .. } | MissingKey { section, .. } => {
-                format!("fix the [{section}] section of app.config (keys as the integration documents them)")
-            }
+            // Name the file: "app.config" alone is ambiguous when --config points elsewhere.
+            MissingSection { file, section } => format!(
+                "add a [{section}] section to {} (keys as the integration documents them), or run without --config to use the emulated QRadar",
+                file.display()
+            ),
+            MissingKey { file, section, .. } => format!(
+                "fix the [{section}] section of {} (keys as the integration documents them)",
+                file.display()
+            ),
             CaFile { .. } => {
                 "set verify_cert to a PEM file holding the server's CA certificate, true, or false".into()
             }
