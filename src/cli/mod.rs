@@ -18,6 +18,7 @@ mod run;
 mod serve;
 mod show;
 mod uninstall;
+mod unpack;
 mod validate;
 
 use std::process::ExitCode;
@@ -40,6 +41,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Build(build::Args),
+    Unpack(unpack::Args),
     Validate(validate::Args),
     Show(show::Args),
     Fmt(fmt::Args),
@@ -148,6 +150,7 @@ fn quiet_on_broken_pipe() {
 fn dispatch(command: Command) -> CmdResult {
     match command {
         Command::Build(a) => build::run(a),
+        Command::Unpack(a) => unpack::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Show(a) => show::run(a),
         Command::Fmt(a) => fmt::run(a),
