@@ -4,8 +4,7 @@ use std::path::PathBuf;
 
 use super::{CmdResult, Exit};
 
-/// Write DIR/qraw_mitre.res and DIR/resqrawmitre.tar, or build a source directory SRC into
-/// DIR/<name>.res; byte-identical on every build.
+/// Write DIR/qraw_mitre.res and DIR/resqrawmitre.tar (SRC: DIR/<name>.res), byte-identical
 ///
 /// Prints one line per file, `<sha256>  <path>`, as `sha256sum` does (so `sha256sum -c` can check
 /// it). Without SRC: SOURCE_DATE_EPOCH, when set, fixes the export date and the tar mtimes;

@@ -5,9 +5,11 @@ use super::{CmdResult, Exit};
 use crate::res::{self, ResError};
 use crate::source::{self, Manifest};
 
-/// Write an export as files a reviewer can read: one per object, grouped by kind, named by the
-/// object's API name; scripts as .py, workflow and playbook XML as .bpmn, the rest canonical
-/// JSON; and respack.toml with the package's name, version and dependencies.
+/// Write an export (no FILE: the built-in package) as a source directory of reviewable files
+///
+/// One file per object, grouped by kind, named by the object's API name; scripts as .py,
+/// workflow and playbook XML as .bpmn, the rest canonical JSON; and respack.toml with the
+/// package's name, version and dependencies.
 ///
 /// FILE is any export respack reads (.res in any serialisation, .resz, .tar, .tar.gz, an app
 /// zip with its export.res); without FILE, the built-in package. `respack build DIR` builds it
