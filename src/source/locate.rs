@@ -35,6 +35,17 @@ impl SourceMap {
         }
     }
 
+    pub(super) fn keeps(&self) -> bool {
+        self.keep
+    }
+
+    /// Add what another map (of other list folders) knows.
+    pub(super) fn merge(&mut self, other: SourceMap) {
+        self.objects.extend(other.objects);
+        self.files.extend(other.files);
+        self.embedded.extend(other.embedded);
+    }
+
     pub(super) fn header(&mut self, header: &Map<String, Value>) {
         if self.keep {
             self.header = Some(Value::Object(header.clone()));

@@ -423,6 +423,7 @@ pub fn load(src: &Path, with_map: bool) -> Result<Loaded, SourceError> {
     let mut map = SourceMap::new(with_map);
     map.header(&header);
     let mut value = header;
+    let mut folders = Vec::new();
     for entry in read_dir(src)? {
         let (name, kind) = entry;
         if name.starts_with('.') {
@@ -457,10 +458,32 @@ pub fn load(src: &Path, with_map: bool) -> Result<Loaded, SourceError> {
                         ),
                     });
                 }
-                let list = load_list(src, &name, &mut map)?;
-                value.insert(name, Value::Array(list));
+                folders.push(name);
             }
         }
+    }
+    // The folders are independent: read them side by side (a large export has a thousand and
+    // more files, and opening each is most of a build's time).
+    let keep = map.keeps();
+    let loaded: Vec<Result<(Vec<Value>, SourceMap), SourceError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = folders
+            .iter()
+            .map(|name| {
+                s.spawn(move || {
+                    let mut part = SourceMap::new(keep);
+                    load_list(src, name, &mut part).map(|list| (list, part))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    for (name, result) in folders.into_iter().zip(loaded) {
+        let (list, part) = result?;
+        map.merge(part);
+        value.insert(name, Value::Array(list));
     }
     let mut includes = Vec::new();
     if let Some(tar) = &manifest.tar {
@@ -536,8 +559,33 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, SourceError> {
     })
 }
 
+/// Read a file [`read_dir`] listed as a regular file (not a link): no second look at it.
+fn read_listed(path: &Path) -> Result<String, SourceError> {
+    use std::io::Read;
+    let err = |source| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(err)?;
+    let mut bytes = Vec::new();
+    file.take(res::MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() as u64 > res::MAX_BYTES {
+        return Err(SourceError::Layout {
+            path: path.to_path_buf(),
+            message: format!("is larger than {} MiB", res::MAX_BYTES >> 20),
+        });
+    }
+    utf8(path, bytes)
+}
+
 fn read_text(path: &Path) -> Result<String, SourceError> {
-    String::from_utf8(read_bytes(path)?).map_err(|e| SourceError::Layout {
+    utf8(path, read_bytes(path)?)
+}
+
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, SourceError> {
+    String::from_utf8(bytes).map_err(|e| SourceError::Layout {
         path: path.to_path_buf(),
         message: format!(
             "is not UTF-8 text (invalid byte at offset {})",
@@ -615,7 +663,7 @@ fn load_list(src: &Path, key: &str, map: &mut SourceMap) -> Result<Vec<Value>, S
             return Err(bad(format!("{key}/{json} does not exist")));
         }
         let path = dir.join(&json);
-        let mut object = parse_json(&path, &read_text(&path)?)?;
+        let mut object = parse_json(&path, &read_listed(&path)?)?;
         if !object.is_object() {
             return Err(SourceError::Layout {
                 path,
@@ -729,7 +777,7 @@ impl Folder<'_> {
                 message: "is referred to but does not exist (or is used twice)".into(),
             });
         }
-        read_text(&path)
+        read_listed(&path)
     }
 }
 
