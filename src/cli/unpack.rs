@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 
 use super::{CmdResult, Exit};
-use crate::res::{self, ResError};
+use crate::res::ResError;
 use crate::source::{self, Manifest};
 
 /// Write an export (no FILE: the built-in package) as a source directory of reviewable files
@@ -31,8 +31,7 @@ pub fn run(args: Args) -> CmdResult {
     )];
     let (value, manifest, extras): (_, _, &[(&str, &[u8])]) = match &args.file {
         Some(file) => {
-            let (doc, model) = res::read(file)?;
-            let value = serde_json::to_value(&model).map_err(ResError::Serialise)?;
+            let (doc, value) = source::read_export(file)?;
             // A member of an archive names the package better than the archive does, but for
             // an app zip's generic `export.res`.
             let named_by = doc

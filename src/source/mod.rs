@@ -792,8 +792,23 @@ fn reference(value: &Value) -> Option<&str> {
 /// Check a loaded source against the resource file model and return its canonical bytes: the
 /// bytes `respack fmt` writes for the same value. A member of the wrong type is named by file
 /// and line.
+///
+/// The model is lossless (`crate::res`): a value it accepts writes back as the same value. So
+/// the bytes are the canonical text of the value itself, written while a second thread checks
+/// the value against the model; debug builds also compare with the model's own text.
 pub fn res_bytes(loaded: &Loaded) -> Result<Vec<u8>, SourceError> {
-    let model: ResFile = serde_path_to_error::deserialize(&loaded.value).map_err(|e| {
+    let (model, text) = std::thread::scope(|s| {
+        let check = s.spawn(|| {
+            let model: Result<ResFile, _> = serde_path_to_error::deserialize(&loaded.value);
+            model.map(|m| cfg!(debug_assertions).then(|| res::to_canonical(&m)))
+        });
+        let text = res::canonical_value(&loaded.value);
+        let model = check
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (model, text)
+    });
+    let from_model = model.map_err(|e| {
         let pointer = pointer_of(e.path());
         let (path, line) = match loaded.map.locate(&pointer, "") {
             Some((file, line)) => (PathBuf::from(file), line),
@@ -805,7 +820,39 @@ pub fn res_bytes(loaded: &Loaded) -> Result<Vec<u8>, SourceError> {
             message: format!("{} at {pointer}", e.into_inner()),
         }
     })?;
-    Ok(res::to_canonical(&model)?.into_bytes())
+    let text = text?;
+    if let Some(from_model) = from_model {
+        debug_assert!(
+            from_model? == text,
+            "the resource file model changed the value of a source"
+        );
+    }
+    Ok(text.into_bytes())
+}
+
+/// Read an export of any container and return its document and JSON value, checked against the
+/// resource file model as `respack fmt` reads it (on a second thread; the value is what the
+/// model would write back, since the model is lossless).
+pub fn read_export(path: &Path) -> Result<(res::Document, Value), SourceError> {
+    let doc = res::load(path)?;
+    let (model, value) = std::thread::scope(|s| {
+        let check = s.spawn(|| doc.parse().map(|m| cfg!(debug_assertions).then_some(m)));
+        let value = res::parse_value(&doc.origin, &doc.text);
+        let model = check
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (model, value)
+    });
+    let model = model?;
+    let value = value?;
+    if let Some(model) = model {
+        debug_assert!(
+            serde_json::to_value(&model).ok().as_ref() == Some(&value),
+            "the resource file model changed the value of {}",
+            doc.origin
+        );
+    }
+    Ok((doc, value))
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {
