@@ -387,7 +387,9 @@ pub fn write(out: &Path, files: &[SourceFile]) -> Result<(), SourceError> {
 }
 
 /// Threads [`write`] creates files with.
-const WRITERS: usize = 8;
+const WRITERS: usize = 4;
+/// Threads [`load`] reads list folders with.
+const READERS: usize = 4;
 
 /// A source directory read back: the manifest, the resource file's JSON value, the files the
 /// tar includes, and (when asked for) where each object came from.
@@ -465,22 +467,30 @@ pub fn load(src: &Path, with_map: bool) -> Result<Loaded, SourceError> {
     // The folders are independent: read them side by side (a large export has a thousand and
     // more files, and opening each is most of a build's time).
     let keep = map.keeps();
-    let loaded: Vec<Result<(Vec<Value>, SourceMap), SourceError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = folders
-            .iter()
-            .map(|name| {
-                s.spawn(move || {
-                    let mut part = SourceMap::new(keep);
-                    load_list(src, name, &mut part).map(|list| (list, part))
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut loaded: Vec<(usize, FolderResult)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..READERS.min(folders.len()))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(name) = folders.get(i) else { break };
+                        let mut part = SourceMap::new(keep);
+                        let result = load_list(src, name, &mut part).map(|list| (list, part));
+                        done.push((i, result));
+                    }
+                    done
                 })
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
-    for (name, result) in folders.into_iter().zip(loaded) {
+    loaded.sort_by_key(|(i, _)| *i);
+    for (name, (_, result)) in folders.into_iter().zip(loaded) {
         let (list, part) = result?;
         map.merge(part);
         value.insert(name, Value::Array(list));
@@ -499,6 +509,9 @@ pub fn load(src: &Path, with_map: bool) -> Result<Loaded, SourceError> {
         map,
     })
 }
+
+/// One list folder read: its objects and where they came from.
+type FolderResult = Result<(Vec<Value>, SourceMap), SourceError>;
 
 enum EntryKind {
     File,
@@ -567,7 +580,9 @@ fn read_listed(path: &Path) -> Result<String, SourceError> {
         source,
     };
     let file = std::fs::File::open(path).map_err(err)?;
-    let mut bytes = Vec::new();
+    // Sized up front: one read for the file instead of a doubling buffer's several.
+    let size = file.metadata().map_or(0, |m| m.len()).min(res::MAX_BYTES);
+    let mut bytes = Vec::with_capacity(size as usize + 1);
     file.take(res::MAX_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(err)?;
