@@ -8,6 +8,7 @@
 //! | [`res`] | typed model of every .res object kind, readers, the canonical writer, workflow BPMN | none |
 //! | [`package`] | the qraw_mitre package as typed definitions | none |
 //! | [`pack`] | deterministic .res and tar writer | files |
+//! | [`source`] | a package source directory: unpack an export to files, read them, build them back | files |
 //! | [`validate`] | checks producing [`validate::Diagnostic`]s | none, but for the optional python3 syntax check (subprocess, cache files) |
 //! | [`appconfig`] | the one app.config reader (resilient-circuits' rules) | files |
 //! | [`soar`] | SOAR REST client | network |
@@ -36,5 +37,6 @@ pub mod runtime;
 pub mod secret;
 pub mod server;
 pub mod soar;
+pub mod source;
 pub mod tls;
 pub mod validate;

@@ -39,6 +39,7 @@ mod serve;
 mod show;
 pub mod term;
 mod uninstall;
+mod unpack;
 mod validate;
 
 use std::process::ExitCode;
@@ -62,6 +63,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Build(build::Args),
+    Unpack(unpack::Args),
     Validate(validate::Args),
     Show(show::Args),
     Fmt(fmt::Args),
@@ -151,6 +153,7 @@ pub fn main() -> ExitCode {
 fn dispatch(command: Command, env: &Environment) -> CmdResult {
     match command {
         Command::Build(a) => build::run(a, env),
+        Command::Unpack(a) => unpack::run(a, env),
         Command::Validate(a) => validate::run(a, env),
         Command::Show(a) => show::run(a),
         Command::Fmt(a) => fmt::run(a),

@@ -6,7 +6,7 @@ use crate::help::Help;
 use crate::validate::pysyntax::Checker;
 use crate::validate::{self, FileOutcome, Options, Outcome, ReadFailure};
 
-/// Check .res, .resz, .tar and .tar.gz files (no FILE: the built-in package)
+/// Check .res, .resz, .tar, .tar.gz files and source directories (no FILE: the built-in package)
 ///
 /// Checks required keys and types, duplicate identities, every reference between objects
 /// (rules, functions, workflow and playbook steps, tasks, orders), the workflows' BPMN, the
@@ -20,7 +20,7 @@ use crate::validate::{self, FileOutcome, Options, Outcome, ReadFailure};
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Files to check
+    /// Files or source directories to check (a directory's findings name the file and line)
     pub files: Vec<PathBuf>,
     /// Output format: text, or JSON `{files: [...], errors, warnings, infos, unreadable}`
     #[arg(long, value_enum, default_value_t)]
@@ -41,15 +41,19 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     } else {
         args.files
             .iter()
-            .map(|path| match validate::validate_file(path, &options) {
-                Ok(report) => FileOutcome::Report(report),
-                Err(e) => FileOutcome::Unreadable {
-                    file: path.display().to_string(),
-                    read_error: ReadFailure {
-                        message: e.to_string(),
-                        help: e.help(),
+            .map(|path| {
+                let report = if path.is_dir() {
+                    crate::source::validate(path, &options).map_err(|e| (e.to_string(), e.help()))
+                } else {
+                    validate::validate_file(path, &options).map_err(|e| (e.to_string(), e.help()))
+                };
+                match report {
+                    Ok(report) => FileOutcome::Report(report),
+                    Err((message, help)) => FileOutcome::Unreadable {
+                        file: path.display().to_string(),
+                        read_error: ReadFailure { message, help },
                     },
-                },
+                }
             })
             .collect()
     };
@@ -66,6 +70,8 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             outcome.unreadable,
             outcome.files.len()
         ))
-        .with_help("check the paths; respack reads .res, .resz, .tar and .tar.gz")),
+        .with_help(
+            "check the paths; respack reads .res, .resz, .tar, .tar.gz and source directories",
+        )),
     }
 }

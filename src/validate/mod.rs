@@ -132,6 +132,10 @@ pub struct Diagnostic {
     pub message: String,
     /// What to change, when there is something to say.
     pub help: Option<String>,
+    /// For a package source directory: the file (and `:line`) the finding is about, relative
+    /// to the directory (`crate::source::validate` fills it in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl Diagnostic {
@@ -144,6 +148,7 @@ impl Diagnostic {
             path: path.into(),
             message: message.into(),
             help: None,
+            location: None,
         }
     }
 

@@ -55,8 +55,11 @@ fn line(out: &mut String, file: &str, d: &Diagnostic) {
     if let Some(o) = &d.object {
         whom.push(format!("{} '{}'", o.kind, o.name));
     }
-    if !d.path.is_empty() {
-        whom.push(format!("at {}", d.path));
+    match (&d.location, d.path.is_empty()) {
+        (Some(location), true) => whom.push(format!("at {location}")),
+        (Some(location), false) => whom.push(format!("at {location} ({})", d.path)),
+        (None, false) => whom.push(format!("at {}", d.path)),
+        (None, true) => {}
     }
     if !whom.is_empty() {
         text.push_str(&whom.join(" "));

@@ -151,6 +151,7 @@ fn hostile_files_get_clear_errors_no_panic_no_hang_and_nothing_written() {
 fn every_command_help_snapshot() {
     let commands: &[&[&str]] = &[
         &["build"],
+        &["unpack"],
         &["validate"],
         &["show"],
         &["fmt"],

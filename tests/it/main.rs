@@ -24,4 +24,5 @@ mod serve_limits;
 mod show;
 mod snapshot;
 mod soar;
+mod source;
 mod validate;
