@@ -12,7 +12,7 @@ mod file;
 mod ids;
 mod inventory;
 mod kind;
-mod read;
+pub(crate) mod read;
 mod slot;
 mod volatile;
 mod write;

@@ -263,7 +263,7 @@ pub fn parse(origin: &Origin, text: &str) -> Result<ResFile, ResError> {
     check_top_level(origin, text)?;
     let mut de = serde_json::Deserializer::from_str(text);
     let res: ResFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let pointer = pointer(e.path());
+        let pointer = json_pointer(e.path());
         json_error(origin, e.into_inner(), Some(pointer))
     })?;
     de.end().map_err(|e| json_error(origin, e, None))?;
@@ -323,7 +323,8 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn pointer(path: &serde_path_to_error::Path) -> String {
+/// The JSON pointer (RFC 6901) of a serde path: where in a document a value failed to fit.
+pub(crate) fn json_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
     for seg in path.iter() {

@@ -824,7 +824,7 @@ pub fn res_bytes(loaded: &Loaded) -> Result<Vec<u8>, SourceError> {
         (model, text)
     });
     let from_model = model.map_err(|e| {
-        let pointer = pointer_of(e.path());
+        let pointer = crate::res::read::json_pointer(e.path());
         let (path, line) = match loaded.map.locate(&pointer, "") {
             Some((file, line)) => (PathBuf::from(file), line),
             None => (PathBuf::from(HEADER), None),
@@ -868,21 +868,6 @@ pub fn read_export(path: &Path) -> Result<(res::Document, Value), SourceError> {
         );
     }
     Ok((doc, value))
-}
-
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for seg in path.iter() {
-        out.push('/');
-        match seg {
-            Segment::Seq { index } => out.push_str(&index.to_string()),
-            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
-            Segment::Enum { variant } => out.push_str(variant),
-            Segment::Unknown => out.push('?'),
-        }
-    }
-    out
 }
 
 /// Build a source directory into `out/<name>.res`, and the tar when the manifest asks for one
