@@ -70,9 +70,19 @@ pub struct BackupFile {
     /// The command that wrote it: `install`, `uninstall`, `restore`.
     pub command: String,
     pub size: u64,
+    /// When the file was written: what orders two backups of the same second whose names differ
+    /// by command (an install and the restore that undoes it), which the `-N` does not.
+    #[serde(skip)]
+    pub modified: SystemTime,
 }
 
 impl BackupFile {
+    /// Oldest first: by the time in the name, then (for the same second) by when the file was
+    /// written, then by the name's `-N`.
+    fn order(&self) -> (&str, SystemTime, u32, &Path) {
+        (&self.stamp, self.modified, self.seq, &self.path)
+    }
+
     /// The time as `YYYY-MM-DD HH:MM:SS UTC`.
     pub fn when(&self) -> String {
         let s = &self.stamp;
@@ -142,9 +152,10 @@ pub fn list(dir: &Path) -> Result<Vec<BackupFile>, OpsError> {
             seq,
             command,
             size: meta.len(),
+            modified: meta.modified().unwrap_or(UNIX_EPOCH),
         });
     }
-    out.sort_by(|a, b| (&a.stamp, a.seq, &a.org).cmp(&(&b.stamp, b.seq, &b.org)));
+    out.sort_by(|a, b| a.order().cmp(&b.order()));
     Ok(out)
 }
 
@@ -158,7 +169,7 @@ pub fn prune(backups: &[BackupFile], keep: usize) -> Vec<BackupFile> {
         let n = of_org.len().saturating_sub(keep);
         out.extend(of_org.into_iter().take(n).cloned());
     }
-    out.sort_by(|a, b| (&a.stamp, a.seq, &a.org).cmp(&(&b.stamp, b.seq, &b.org)));
+    out.sort_by(|a, b| a.order().cmp(&b.order()));
     out
 }
 
@@ -296,6 +307,27 @@ mod tests {
         assert_eq!(list(dir.path()).unwrap(), [all[0].clone(), all[3].clone()]);
         assert!(dir.path().join("notes.txt").exists());
         assert!(list(&dir.path().join("none")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn backups_of_the_same_second_were_pruned_in_name_order() {
+        // An install and the restore that undid it in the same second: `--prune 1` removed the
+        // restore's backup (the newer), because "install" < "restore" decided, not the time.
+        let dir = tempfile::tempdir().unwrap();
+        let write_at = |name: &str, secs: u64| {
+            let path = dir.path().join(name);
+            let f = std::fs::File::create(&path).unwrap();
+            f.set_modified(UNIX_EPOCH + Duration::from_secs(secs))
+                .unwrap();
+        };
+        write_at("o-20240101T000000Z-before-restore.res", 2);
+        write_at("o-20240101T000000Z-before-install.res", 1);
+        write_at("o-20240101T000000Z-before-uninstall.res", 3);
+        let all = list(dir.path()).unwrap();
+        let commands: Vec<&str> = all.iter().map(|b| b.command.as_str()).collect();
+        assert_eq!(commands, ["install", "restore", "uninstall"]);
+        let gone: Vec<String> = prune(&all, 1).into_iter().map(|b| b.command).collect();
+        assert_eq!(gone, ["install", "restore"]);
     }
 
     #[test]

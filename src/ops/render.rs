@@ -459,7 +459,8 @@ pub fn event(e: &Event<'_>) -> String {
             s
         }
         Event::NothingToRestore(org) => format!(
-            "the package's objects on org {org:?} already are as the backup has them: nothing to restore."
+            "nothing to restore on org {org:?}: every package object the plan lists is as the \
+             backup has it, or kept for the reason given."
         ),
         Event::RestoreDryRun => "dry run: nothing was changed.".into(),
         Event::RestoreDeclined => "nothing was changed.".into(),

@@ -2128,6 +2128,74 @@ fn cli_restore_after_install_and_backups_listing_and_prune() {
     );
 }
 
+#[test]
+fn cli_restore_exits_1_when_the_data_table_holds_rows_and_names_it() {
+    let org = Org::seeded();
+    cli(&org, &["install", "--yes"]).success();
+    let backup = backups_of(&org.dir.path().join("respack-backups")).remove(0);
+    let client = org.client();
+    let inc = client
+        .create_incident(&json!({"name": "with a row", "discovered_date": 0}))
+        .unwrap();
+    let id = respack::soar::IncidentId(inc["id"].as_u64().unwrap());
+    let mut cells = serde_json::Map::new();
+    cells.insert("artifact".into(), json!("1.2.3.4"));
+    client
+        .add_table_row(id, "mitre_attack_of_artifact", &cells)
+        .unwrap();
+
+    cli(&org, &["restore", backup.to_str().unwrap(), "--yes"])
+        .code(1)
+        .stdout_has("incidents have rows in it")
+        .stderr_has("not brought back: data table mitre_attack_of_artifact");
+    let after = org.export();
+    assert!(names(&after, "types", "type_name").contains("mitre_attack_of_artifact"));
+    let workflows = names(&after, "workflows", "programmatic_name");
+    assert!(
+        !workflows.contains("qradar_advisor_offense_analysis_mitre")
+            && !workflows.contains("qradar_advisor_map_rule_to_tactic"),
+        "the rest is restored: {workflows:?}"
+    );
+    // A re-run has nothing left to do, and still says what could not be brought back.
+    cli(&org, &["restore", backup.to_str().unwrap(), "--yes"])
+        .code(1)
+        .stdout_has("nothing to restore")
+        .stderr_has("not brought back: data table mitre_attack_of_artifact");
+}
+
+#[test]
+fn a_declined_restore_prompt_changes_nothing() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let client = org.client();
+    let backup = install(&client, &options(org.dir.path()))
+        .0
+        .unwrap()
+        .backup
+        .unwrap();
+    let installed = org_names(&org.export());
+    let req = restore_request(&backup, org.dir.path());
+    let mut asked = vec![];
+    let mut no = |q: &str| {
+        asked.push(q.to_string());
+        Ok(false)
+    };
+    let mut out = vec![];
+    let r = ops::restore::restore(
+        &client,
+        &fake_package(),
+        &req,
+        &mut Consent::Ask(&mut no),
+        &mut out,
+        Style::default(),
+    );
+    assert_eq!(r.unwrap().outcome, ops::RestoreOutcome::Declined);
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].contains("remove 3 object(s)"), "{asked:?}");
+    assert_eq!(org_names(&org.export()), installed);
+    assert_eq!(backups_in(&req.backup_dir), 0, "no backup when declined");
+}
+
 /// `respack backups [args]` in the org's folder (it needs no connection).
 fn backups_cli(org: &Org, args: &[&str]) -> crate::util::Run {
     respack(["backups"].iter().chain(args).copied())
