@@ -28,7 +28,10 @@
 //! `GET /rest/const` (whether to export playbooks), one export, and for install the import POST
 //! and PUT plus a second export; for uninstall one search for rows in the package's data table
 //! and one DELETE per owned object (bounded by the package, never by the org). Everything else
-//! is read from the export. A failed acceptance adds one PUT (the rejection that finds out what
+//! is read from the export. Restore makes install's import calls when something comes back
+//! and uninstall's DELETEs when something goes, plus one search for rows before the plan and
+//! one after the verifying export, and only when the plan would delete a data table. A failed
+//! acceptance adds one PUT (the rejection that finds out what
 //! happened), and an import an earlier run left pending one more.
 
 pub mod backup;
