@@ -26,6 +26,7 @@ macro_rules! outln {
 }
 
 mod attack;
+mod backups;
 mod build;
 mod check;
 mod conn;
@@ -34,6 +35,7 @@ mod diff;
 mod env;
 mod fmt;
 mod install;
+mod restore;
 mod run;
 mod serve;
 mod show;
@@ -71,6 +73,8 @@ enum Command {
     Install(install::Args),
     Diff(diff::Args),
     Uninstall(uninstall::Args),
+    Restore(restore::Args),
+    Backups(backups::Args),
     #[command(subcommand)]
     Run(run::Command),
     #[command(subcommand)]
@@ -161,6 +165,8 @@ fn dispatch(command: Command, env: &Environment) -> CmdResult {
         Command::Install(a) => install::run(a, env),
         Command::Diff(a) => diff::run(a, env),
         Command::Uninstall(a) => uninstall::run(a, env),
+        Command::Restore(a) => restore::run(a, env),
+        Command::Backups(a) => backups::run(a),
         Command::Run(c) => run::run(c, env),
         Command::Attack(c) => attack::run(c, env),
         Command::Serve(a) => serve::run(a, env),

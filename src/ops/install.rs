@@ -148,24 +148,31 @@ impl InstallDecision {
     }
 }
 
-/// What install has done so far: what an error says when the next call fails.
-struct Progress<'a> {
-    backup: Option<PathBuf>,
-    done: Vec<String>,
-    printer: Printer<'a>,
+/// What install (or restore, which imports the same way) has done so far: what an error says
+/// when the next call fails.
+pub(super) struct Progress<'a> {
+    pub(super) command: &'static str,
+    pub(super) backup: Option<PathBuf>,
+    pub(super) done: Vec<String>,
+    pub(super) printer: Printer<'a>,
 }
 
 impl Progress<'_> {
     /// Say what happened and remember it as done.
-    fn happened(&mut self, event: render::Event<'_>) -> Result<(), OpsError> {
+    pub(super) fn happened(&mut self, event: render::Event<'_>) -> Result<(), OpsError> {
         self.done.push(render::done(&event));
         self.printer.say(&render::event(&event))
     }
 
     /// The error for a call that failed: what was done, what is unknown, where the backup is.
-    fn stopped(&self, step: String, source: SoarError, unknown: Option<String>) -> OpsError {
+    pub(super) fn stopped(
+        &self,
+        step: String,
+        source: SoarError,
+        unknown: Option<String>,
+    ) -> OpsError {
         OpsError::Stopped {
-            command: "install",
+            command: self.command,
             step,
             source: Box::new(source),
             done: self.done.clone(),
@@ -187,6 +194,7 @@ pub fn install(
     style: Style,
 ) -> Result<InstallReport, OpsError> {
     let mut progress = Progress {
+        command: "install",
         backup: None,
         done: vec![],
         printer: Printer::new(out),
@@ -235,24 +243,8 @@ pub fn install(
         progress.happened(render::Event::BackupWritten(&path))?;
     }
 
-    let res = import_file(package, &report.plan);
-    let dto = client.import_start(&res).map_err(|e| {
-        let unknown = (!sent_nothing(&e)).then(|| {
-            "whether the server kept the upload as a pending import; a pending import changes \
-             nothing on the org unless someone accepts it"
-                .to_string()
-        });
-        progress.stopped(
-            "the import upload (nothing is applied before it is accepted)".into(),
-            e,
-            unknown,
-        )
-    })?;
+    let dto = upload(client, &import_file(package, &report.plan), &mut progress)?;
     report.messages = dto.messages.clone();
-    progress.happened(render::Event::ImportPending {
-        id: dto.id,
-        messages: &dto.messages,
-    })?;
 
     if dry_run {
         reject(client, &dto, options, &mut progress)?;
@@ -279,41 +271,7 @@ pub fn install(
         report.outcome = InstallOutcome::Declined;
         return Ok(report);
     }
-    let backup = report.backup.clone().unwrap_or_default();
-    match client.import_finish(&dto, ImportDecision::Accept) {
-        Ok(_) => progress.happened(render::Event::Accepted(dto.id))?,
-        Err(source) => {
-            // Whether the org applied it is unknown. Rejecting it finds out: a pending import
-            // is discarded (nothing changed); one the org applied is no longer pending.
-            match client.import_finish(&dto, ImportDecision::Reject) {
-                Ok(_) => {
-                    return Err(OpsError::AcceptFailed {
-                        id: dto.id,
-                        source: Box::new(source),
-                        backup,
-                    })
-                }
-                Err(SoarError::Http {
-                    status: 404 | 409, ..
-                }) => progress.happened(render::Event::AcceptAnswerLost {
-                    id: dto.id,
-                    error: &source,
-                })?,
-                Err(_) => {
-                    let journal = pending::remember(&options.backup_dir, client, &dto)?;
-                    progress
-                        .printer
-                        .say(&render::event(&render::Event::AcceptUnknown(dto.id)))?;
-                    return Err(OpsError::AcceptUnknown {
-                        id: dto.id,
-                        source: Box::new(source),
-                        backup,
-                        journal,
-                    });
-                }
-            }
-        }
-    }
+    accept(client, &dto, &options.backup_dir, &mut progress)?;
 
     let after = export(client).map_err(|e| {
         progress.stopped(
@@ -335,6 +293,82 @@ pub fn install(
         }))?;
     report.outcome = InstallOutcome::Installed;
     Ok(report)
+}
+
+/// Upload `res` as an import, and say what the server previews. A pending import changes
+/// nothing on the org until it is accepted.
+pub(super) fn upload(
+    client: &Client,
+    res: &Value,
+    progress: &mut Progress<'_>,
+) -> Result<ImportDto, OpsError> {
+    let dto = client.import_start(res).map_err(|e| {
+        let unknown = (!sent_nothing(&e)).then(|| {
+            "whether the server kept the upload as a pending import; a pending import changes \
+             nothing on the org unless someone accepts it"
+                .to_string()
+        });
+        progress.stopped(
+            "the import upload (nothing is applied before it is accepted)".into(),
+            e,
+            unknown,
+        )
+    })?;
+    progress.happened(render::Event::ImportPending {
+        id: dto.id,
+        messages: &dto.messages,
+    })?;
+    Ok(dto)
+}
+
+/// Accept a pending import. When the answer is lost, rejecting the import finds out what
+/// happened: a pending import is discarded (nothing changed); one the org applied is no longer
+/// pending. When even that cannot be asked, the import is noted in `backup_dir` for the next
+/// run to reject.
+pub(super) fn accept(
+    client: &Client,
+    dto: &ImportDto,
+    backup_dir: &std::path::Path,
+    progress: &mut Progress<'_>,
+) -> Result<(), OpsError> {
+    let backup = progress.backup.clone().unwrap_or_default();
+    match client.import_finish(dto, ImportDecision::Accept) {
+        Ok(_) => progress.happened(render::Event::Accepted(dto.id))?,
+        Err(source) => {
+            // Whether the org applied it is unknown. Rejecting it finds out: a pending import
+            // is discarded (nothing changed); one the org applied is no longer pending.
+            match client.import_finish(dto, ImportDecision::Reject) {
+                Ok(_) => {
+                    return Err(OpsError::AcceptFailed {
+                        command: progress.command,
+                        id: dto.id,
+                        source: Box::new(source),
+                        backup,
+                    })
+                }
+                Err(SoarError::Http {
+                    status: 404 | 409, ..
+                }) => progress.happened(render::Event::AcceptAnswerLost {
+                    id: dto.id,
+                    error: &source,
+                })?,
+                Err(_) => {
+                    let journal = pending::remember(backup_dir, client, dto)?;
+                    progress
+                        .printer
+                        .say(&render::event(&render::Event::AcceptUnknown(dto.id)))?;
+                    return Err(OpsError::AcceptUnknown {
+                        command: progress.command,
+                        id: dto.id,
+                        source: Box::new(source),
+                        backup,
+                        journal,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// True when the request surely never reached the server (no connection was made).
@@ -392,7 +426,7 @@ pub(super) fn resolve_pending(
             done.push(render::done(&event));
             printer.say(&render::event(&event))
         }
-        Err(pending::ResolveError::Note(e)) => Err(e),
+        Err(pending::ResolveError::Note(e)) => Err(*e),
         Err(pending::ResolveError::Soar(id, source)) => Err(OpsError::Stopped {
             command,
             step: format!("the rejection of import {id}, which an earlier run left pending"),

@@ -1,4 +1,4 @@
-//! `check`, `diff`, `install` and `uninstall`: the package against a live org.
+//! `check`, `diff`, `install`, `uninstall` and `restore`: the package against a live org.
 //!
 //! Each command works the same way: one export of the org, then a value computed from it and the
 //! package alone ([`CheckReport`], [`crate::plan::Plan`], [`install::InstallDecision`],
@@ -11,7 +11,11 @@
 //! - [`install`]: check → plan → decide → backup → import → accept → verify.
 //! - [`uninstall`]: plan (keeping whatever kept objects need) → decide → backup → delete the
 //!   package's own objects → verify.
-//! - [`backup`]: the full export written before anything changes.
+//! - [`restore`]: read a backup → plan the package's objects back to it → decide → backup →
+//!   re-import what it had (install's import and accept) → delete what was created since
+//!   (uninstall's ordered deletes) → verify.
+//! - [`backup`]: the full export written before anything changes; the list `respack backups`
+//!   shows and prunes.
 //! - `pending`: the note of an import whose acceptance got no answer, rejected by the next run.
 //! - [`render`]: the text forms, coloured only on a terminal.
 //!
@@ -24,7 +28,10 @@
 //! `GET /rest/const` (whether to export playbooks), one export, and for install the import POST
 //! and PUT plus a second export; for uninstall one search for rows in the package's data table
 //! and one DELETE per owned object (bounded by the package, never by the org). Everything else
-//! is read from the export. A failed acceptance adds one PUT (the rejection that finds out what
+//! is read from the export. Restore makes install's import calls when something comes back
+//! and uninstall's DELETEs when something goes, plus one search for rows before the plan and
+//! one after the verifying export, and only when the plan would delete a data table. A failed
+//! acceptance adds one PUT (the rejection that finds out what
 //! happened), and an import an earlier run left pending one more.
 
 pub mod backup;
@@ -34,6 +41,7 @@ pub mod diff;
 pub mod install;
 mod pending;
 pub mod render;
+pub mod restore;
 pub mod uninstall;
 
 use std::path::PathBuf;
@@ -47,6 +55,7 @@ use crate::soar::{Client, ExportOptions, ImportId, SoarError};
 
 pub use check::{CheckReport, IntegrationSpec, ObjectSpec, PartSpec};
 pub use install::{InstallOptions, InstallOutcome, InstallReport};
+pub use restore::{RestoreOutcome, RestoreReport, RestoreRequest};
 pub use uninstall::{UninstallOutcome, UninstallReport, UninstallRequest};
 
 /// What the commands compare the org with: the package's resource file, which of its objects
@@ -144,11 +153,13 @@ pub enum OpsError {
     #[error(
         "import {id} was sent for acceptance, but the org's answer was lost ({source}), and \
          respack could not reach the org again to find out: whether it was applied is unknown. \
-         If it is still pending it changes nothing until accepted; the next `respack install` or \
-         `respack uninstall` rejects it (noted in {}). The org as it was before is saved in {}",
+         If it is still pending it changes nothing until accepted; the next `respack install`, \
+         `respack uninstall` or `respack restore` rejects it (noted in {}). The org as it was \
+         before is saved in {}",
         journal.display(), backup.display()
     )]
     AcceptUnknown {
+        command: &'static str,
         id: ImportId,
         source: Box<SoarError>,
         backup: PathBuf,
@@ -161,6 +172,7 @@ pub enum OpsError {
         backup.display()
     )]
     AcceptFailed {
+        command: &'static str,
         id: ImportId,
         source: Box<SoarError>,
         backup: PathBuf,
@@ -194,13 +206,15 @@ pub enum OpsError {
     },
 
     #[error(
-        "uninstall stopped at {failed}: {source}. Removed: {}. Not removed (or not confirmed): {}.{} \
+        "{command} stopped at {failed}: {source}. Removed: {}. Not removed (or not confirmed): {}.{} \
          The org as it was before is saved in {}",
         list_or(deleted, "nothing"), remaining.join(", "),
         if *answer_lost { format!(" Unknown: whether {failed} was removed (the org's answer was lost).") } else { String::new() },
         backup.display()
     )]
     UninstallInterrupted {
+        /// `uninstall`, or `restore` deleting what was created since its backup.
+        command: &'static str,
         failed: String,
         /// The request may have reached the org: whether it removed `failed` is unknown.
         answer_lost: bool,
@@ -224,6 +238,48 @@ pub enum OpsError {
 
     #[error("respack cannot remove a {kind} ({name})")]
     CannotRemove { kind: Kind, name: String },
+
+    #[error("cannot read the backup {}: {message}", path.display())]
+    BackupUnreadable { path: PathBuf, message: String },
+
+    #[error(
+        "the backup {} is of org {backup_org:?}, but the connection is to org {org:?}",
+        path.display()
+    )]
+    BackupOfAnotherOrg {
+        path: PathBuf,
+        backup_org: String,
+        org: String,
+    },
+
+    #[error(
+        "restore finished, but the org still differs from the backup: {}",
+        remaining.join("; ")
+    )]
+    NotRestored { remaining: Vec<String> },
+
+    #[error("cannot read the backups in {}: {source}", path.display())]
+    BackupDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("cannot remove the backup {}: {source}", path.display())]
+    Prune {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What a re-run of `command` does, the end of "re-running is safe: it ...".
+fn rerun_does(command: &str) -> &'static str {
+    match command {
+        "install" => "imports only what is still missing or different",
+        "restore" => {
+            "brings back only what still differs from the backup; objects already removed count as done"
+        }
+        _ => "objects already removed count as done",
+    }
 }
 
 fn list_or(items: &[String], none: &str) -> String {
@@ -245,22 +301,19 @@ impl Help for OpsError {
             OpsError::Backup { .. } => Some(
                 "choose a writable folder with --backup-dir; nothing was changed on the org".into(),
             ),
-            OpsError::AcceptUnknown { .. } | OpsError::AcceptFailed { .. } => Some(
-                "re-running `respack install` is safe: it compares the org again and imports only \
-                 what is still missing or different"
-                    .into(),
-            ),
+            OpsError::AcceptUnknown { command, .. } | OpsError::AcceptFailed { command, .. } => {
+                Some(format!(
+                    "re-running `respack {command}` is safe: it compares the org again and {}",
+                    rerun_does(command)
+                ))
+            }
             OpsError::Stopped {
                 command, source, ..
             } => Some(format!(
                 "{}re-running `respack {command}` is safe: it starts again from a fresh export of \
                  the org and {}",
                 source.help().map(|h| format!("{h}; ")).unwrap_or_default(),
-                if *command == "install" {
-                    "imports only what is still missing or different"
-                } else {
-                    "objects already removed count as done"
-                }
+                rerun_does(command)
             )),
             OpsError::Journal { path, .. } => Some(format!(
                 "check that {} is readable and writable (or remove it if no import is pending)",
@@ -272,12 +325,34 @@ impl Help for OpsError {
                  the import"
                     .into(),
             ),
-            OpsError::UninstallInterrupted { .. } => Some(
-                "re-run `respack uninstall`: it is safe, objects already removed count as done"
-                    .into(),
-            ),
+            OpsError::UninstallInterrupted { command, .. } => Some(format!(
+                "re-run `respack {command}`: it is safe, it starts from a fresh export and {}",
+                rerun_does(command)
+            )),
             OpsError::NotRemoved { .. } => Some("run `respack diff` to see what is left".into()),
             OpsError::CannotRemove { .. } => None,
+            OpsError::BackupUnreadable { .. } => Some(
+                "name a backup that `respack install`, `uninstall` or `restore` wrote; \
+                 `respack backups` lists them"
+                    .into(),
+            ),
+            OpsError::BackupOfAnotherOrg { backup_org, .. } => Some(format!(
+                "connect to org {backup_org:?} (--org, or the app.config), or choose one of this \
+                 org's backups (`respack backups` lists them); nothing was changed"
+            )),
+            OpsError::NotRestored { .. } => Some(
+                "re-run `respack restore` with the same backup: it compares the org again and does \
+                 only what is still to do"
+                    .into(),
+            ),
+            OpsError::BackupDir { .. } => {
+                Some("choose the folder the backups are in with --backup-dir".into())
+            }
+            OpsError::Prune { .. } => Some(
+                "check the folder's permissions; the backups listed before it were removed, the \
+                 others are still there"
+                    .into(),
+            ),
         }
     }
 }

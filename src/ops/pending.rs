@@ -68,13 +68,18 @@ pub fn resolve(dir: &Path, client: &Client) -> Result<Option<Resolved>, ResolveE
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(ResolveError::Note(OpsError::Journal { path, source })),
+        Err(source) => {
+            return Err(ResolveError::Note(Box::new(OpsError::Journal {
+                path,
+                source,
+            })))
+        }
     };
     let note: Note = serde_json::from_str(&text).map_err(|e| {
-        ResolveError::Note(OpsError::Journal {
+        ResolveError::Note(Box::new(OpsError::Journal {
             path: path.clone(),
             source: e.into(),
-        })
+        }))
     })?;
     if note.org_id != client.org().id.0 {
         // Another org of the same name (another server): not this org's import.
@@ -95,7 +100,7 @@ pub fn resolve(dir: &Path, client: &Client) -> Result<Option<Resolved>, ResolveE
         Err(e) => return Err(ResolveError::Soar(id, e)),
     };
     std::fs::remove_file(&path)
-        .map_err(|source| ResolveError::Note(OpsError::Journal { path, source }))?;
+        .map_err(|source| ResolveError::Note(Box::new(OpsError::Journal { path, source })))?;
     Ok(Some(resolved))
 }
 
@@ -103,7 +108,7 @@ pub fn resolve(dir: &Path, client: &Client) -> Result<Option<Resolved>, ResolveE
 #[derive(Debug)]
 pub enum ResolveError {
     /// The note could not be read or removed.
-    Note(OpsError),
+    Note(Box<OpsError>),
     /// The rejection failed.
     Soar(ImportId, SoarError),
 }

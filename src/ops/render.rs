@@ -112,6 +112,7 @@ pub enum PlanView {
     /// `diff` and `install`.
     Install,
     Uninstall,
+    Restore,
 }
 
 /// A plan as text: package objects, then dependency objects, with the diffs of updates.
@@ -124,6 +125,10 @@ pub fn plan(plan: &Plan, view: PlanView, style: Style) -> String {
             "Package objects (install creates or updates them, uninstall removes them):"
         }
         PlanView::Uninstall => "Package objects (uninstall removes them, in this order):",
+        PlanView::Restore => {
+            "Package objects (restore re-imports from the backup what it creates or updates, then \
+             deletes what was created since, in this order):"
+        }
     };
     let _ = writeln!(out, "{}", style.bold(heading));
     if owned.is_empty() {
@@ -297,7 +302,60 @@ pub fn install_decision(
     out
 }
 
-/// Something install or uninstall did (or found), as it is reported.
+/// What restore says before it acts: which backup, and the plan.
+pub fn restore_plan(plan: &Plan, backup: &Path, org: &str, style: Style) -> String {
+    let mut out = format!(
+        "Bringing the package's objects on org {org:?} back to the backup {}\n\n",
+        backup.display()
+    );
+    out.push_str(&self::plan(plan, PlanView::Restore, style));
+    out
+}
+
+/// The backups in `dir`, oldest first: date, org, command, size, file.
+pub fn backups(list: &[super::backup::BackupFile], dir: &Path) -> String {
+    if list.is_empty() {
+        return format!("no backups in {}\n", dir.display());
+    }
+    let mut out = String::new();
+    let org_w = list.iter().map(|b| b.org.len()).max().unwrap_or(0).max(3);
+    let cmd_w = list
+        .iter()
+        .map(|b| b.command.len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let _ = writeln!(
+        out,
+        "{:<23}  {:<org_w$}  {:<cmd_w$}  {:>10}  FILE",
+        "DATE", "ORG", "COMMAND", "SIZE"
+    );
+    for b in list {
+        let _ = writeln!(
+            out,
+            "{:<23}  {:<org_w$}  {:<cmd_w$}  {:>10}  {}",
+            b.when(),
+            b.org,
+            format!("before {}", b.command),
+            size(b.size),
+            b.path.display()
+        );
+    }
+    let total: u64 = list.iter().map(|b| b.size).sum();
+    let _ = writeln!(out, "{} backup(s), {}", list.len(), size(total));
+    out
+}
+
+/// A file size for people: bytes, KiB or MiB.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// Something install, uninstall or restore did (or found), as it is reported.
 #[derive(Debug)]
 pub enum Event<'a> {
     /// An import an earlier run left pending, dealt with.
@@ -335,6 +393,17 @@ pub enum Event<'a> {
         removed: usize,
         kept: usize,
     },
+    NothingToRestore(&'a str),
+    RestoreDryRun,
+    RestoreDeclined,
+    RestoreVerified {
+        org: &'a str,
+        imported: usize,
+        removed: usize,
+        kept: usize,
+    },
+    /// `respack backups --prune`: a backup removed.
+    Pruned(&'a Path),
 }
 
 /// The line an event prints.
@@ -389,6 +458,30 @@ pub fn event(e: &Event<'_>) -> String {
             }
             s
         }
+        Event::NothingToRestore(org) => format!(
+            "nothing to restore on org {org:?}: every package object the plan lists is as the \
+             backup has it, or kept for the reason given."
+        ),
+        Event::RestoreDryRun => "dry run: nothing was changed.".into(),
+        Event::RestoreDeclined => "nothing was changed.".into(),
+        Event::RestoreVerified {
+            org,
+            imported,
+            removed,
+            kept,
+        } => {
+            let mut s = format!(
+                "verified: a fresh export of org {org:?} has the package's objects as the backup \
+                 has them ({imported} re-imported, {removed} removed)."
+            );
+            if *kept > 0 {
+                s.push_str(&format!(
+                    " {kept} object(s) could not be brought back, as listed above."
+                ));
+            }
+            s
+        }
+        Event::Pruned(path) => format!("removed {}", path.display()),
     }
 }
 

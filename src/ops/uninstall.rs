@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -157,6 +157,84 @@ fn remove(client: &Client, c: &Change) -> Result<(), OpsError> {
         Err(SoarError::Http { status: 404, .. }) => Ok(()),
         other => other.map_err(OpsError::from),
     }
+}
+
+/// Delete the plan's deletes in its order (rules, workflows, data tables). A delete the org
+/// refuses as in use (HTTP 409) turns into a keep, with what the object needs (judged on
+/// `org`), and the rest goes on; any other failure stops with what was removed and what
+/// remains. Objects already gone count as done.
+pub(super) fn remove_in_order(
+    client: &Client,
+    command: &'static str,
+    plan: &mut Plan,
+    org: &Value,
+    printer: &mut Printer<'_>,
+    deleted: &mut Vec<String>,
+    backup: &Path,
+) -> Result<(), OpsError> {
+    let to_delete: Vec<Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .cloned()
+        .collect();
+    for (i, planned) in to_delete.iter().enumerate() {
+        // A refusal earlier in the loop may have turned this delete into a keep.
+        let still_planned = plan.changes.iter().any(|c| {
+            c.kind == planned.kind && c.name == planned.name && c.action == Action::Delete
+        });
+        if !still_planned {
+            continue;
+        }
+        let label = object_label(planned.kind, &planned.name);
+        match remove(client, planned) {
+            Ok(()) => {
+                printer.say(&render::event(&Event::Removed(&label)))?;
+                deleted.push(label);
+            }
+            // In use by an object the plan could not see (created meanwhile, or a reference
+            // the plan does not know): keep it, and what it needs, and go on.
+            Err(OpsError::Soar(SoarError::Http {
+                status: 409,
+                message,
+                ..
+            })) => {
+                printer.say(&render::event(&Event::KeptInUse {
+                    label: &label,
+                    message: &message,
+                }))?;
+                plan.refused_delete(planned.kind, &planned.name, &message, org);
+            }
+            Err(OpsError::Soar(source)) => {
+                let remaining = to_delete[i..]
+                    .iter()
+                    .filter(|c| {
+                        plan.changes.iter().any(|p| {
+                            p.kind == c.kind && p.name == c.name && p.action == Action::Delete
+                        })
+                    })
+                    .map(|c| object_label(c.kind, &c.name))
+                    .collect();
+                return Err(OpsError::UninstallInterrupted {
+                    command,
+                    answer_lost: matches!(
+                        source,
+                        SoarError::Transport {
+                            kind: TransportKind::Io | TransportKind::Timeout,
+                            ..
+                        }
+                    ),
+                    failed: label,
+                    deleted: deleted.clone(),
+                    remaining,
+                    source: Box::new(source),
+                    backup: backup.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// What uninstall will do, decided from the plan alone, before any change.
@@ -304,63 +382,15 @@ pub fn uninstall(
     printer.say(&render::event(&Event::BackupWritten(&backup)))?;
     report.backup = Some(backup.clone());
 
-    for (i, planned) in to_delete.iter().enumerate() {
-        // A refusal earlier in the loop may have turned this delete into a keep.
-        let still_planned = report.plan.changes.iter().any(|c| {
-            c.kind == planned.kind && c.name == planned.name && c.action == Action::Delete
-        });
-        if !still_planned {
-            continue;
-        }
-        let label = object_label(planned.kind, &planned.name);
-        match remove(client, planned) {
-            Ok(()) => {
-                printer.say(&render::event(&Event::Removed(&label)))?;
-                report.deleted.push(label);
-            }
-            // In use by an object the plan could not see (created meanwhile, or a reference
-            // the plan does not know): keep it, and what it needs, and go on.
-            Err(OpsError::Soar(SoarError::Http {
-                status: 409,
-                message,
-                ..
-            })) => {
-                printer.say(&render::event(&Event::KeptInUse {
-                    label: &label,
-                    message: &message,
-                }))?;
-                report
-                    .plan
-                    .refused_delete(planned.kind, &planned.name, &message, &before);
-            }
-            Err(OpsError::Soar(source)) => {
-                let remaining = to_delete[i..]
-                    .iter()
-                    .filter(|c| {
-                        report.plan.changes.iter().any(|p| {
-                            p.kind == c.kind && p.name == c.name && p.action == Action::Delete
-                        })
-                    })
-                    .map(|c| object_label(c.kind, &c.name))
-                    .collect();
-                return Err(OpsError::UninstallInterrupted {
-                    answer_lost: matches!(
-                        source,
-                        SoarError::Transport {
-                            kind: TransportKind::Io | TransportKind::Timeout,
-                            ..
-                        }
-                    ),
-                    failed: label,
-                    deleted: report.deleted.clone(),
-                    remaining,
-                    source: Box::new(source),
-                    backup,
-                });
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    remove_in_order(
+        client,
+        "uninstall",
+        &mut report.plan,
+        &before,
+        &mut printer,
+        &mut report.deleted,
+        &backup,
+    )?;
 
     let after = export(client).map_err(|e| OpsError::Stopped {
         command: "uninstall",

@@ -1,4 +1,5 @@
-//! Live org versus package: the [`Plan`] that `diff` prints and `install` / `uninstall` execute.
+//! Live org versus package: the [`Plan`] that `diff` prints and `install` / `uninstall` /
+//! `restore` execute.
 //!
 //! The plan is computed once, as data, from two values — the package's resource file and one
 //! export of the org — and nothing else, so it can be printed, serialised with `--format json`,
@@ -11,6 +12,7 @@
 
 mod change;
 mod compare;
+mod restore;
 mod steps;
 mod uses;
 

@@ -159,6 +159,8 @@ fn every_command_help_snapshot() {
         &["install"],
         &["diff"],
         &["uninstall"],
+        &["restore"],
+        &["backups"],
         &["run", "offense-analysis"],
         &["run", "map-rule"],
         &["attack", "tactic"],

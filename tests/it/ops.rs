@@ -1788,3 +1788,429 @@ fn install_and_uninstall_stop_before_changing_anything_when_their_output_cannot_
     assert!(matches!(e, OpsError::Output(_)), "{e}");
     assert!(names(&org.export(), "workflows", "programmatic_name").contains("own_wf"));
 }
+
+// ---- restore and backups ----------------------------------------------------------------------
+
+fn restore_request(backup: &Path, dir: &Path) -> ops::RestoreRequest {
+    ops::RestoreRequest {
+        backup: backup.to_path_buf(),
+        dry_run: false,
+        backup_dir: dir.join("restore-backups"),
+    }
+}
+
+fn restore(
+    client: &Client,
+    req: &ops::RestoreRequest,
+) -> (Result<ops::RestoreReport, OpsError>, String) {
+    let mut out = vec![];
+    let r = ops::restore::restore(
+        client,
+        &fake_package(),
+        req,
+        &mut Consent::Yes,
+        &mut out,
+        Style::default(),
+    );
+    (r, String::from_utf8(out).unwrap())
+}
+
+/// The names an admin compares an org by: rules, workflows, functions, tables.
+fn org_names(export: &Value) -> [BTreeSet<String>; 4] {
+    [
+        names(export, "actions", "name"),
+        names(export, "workflows", "programmatic_name"),
+        names(export, "functions", "name"),
+        names(export, "types", "type_name"),
+    ]
+}
+
+fn backups_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn restore_after_install_brings_the_org_back_to_its_names_and_dry_run_changes_nothing() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let client = org.client();
+    let before = org_names(&org.export());
+    let (r, out) = install(&client, &options(org.dir.path()));
+    let backup = r.unwrap_or_else(|e| panic!("{e}\n{out}")).backup.unwrap();
+    let installed = org_names(&org.export());
+    assert_ne!(installed, before);
+
+    let mut dry = restore_request(&backup, org.dir.path());
+    dry.dry_run = true;
+    let (r, out) = restore(&client, &dry);
+    let report = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(report.outcome, ops::RestoreOutcome::DryRun, "{out}");
+    assert!(out.contains("dry run: nothing was changed"), "{out}");
+    assert_eq!(
+        org_names(&org.export()),
+        installed,
+        "--dry-run changed the org"
+    );
+    assert_eq!(backups_in(&dry.backup_dir), 0, "no backup on a dry run");
+
+    let req = restore_request(&backup, org.dir.path());
+    let (r, out) = restore(&client, &req);
+    let report = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(report.outcome, ops::RestoreOutcome::Restored, "{out}");
+    assert_eq!(
+        report.deleted,
+        ["rule Own rule", "workflow own_wf", "data table own_table"],
+        "{out}"
+    );
+    assert!(report.imported.is_empty(), "{out}");
+    assert_eq!(org_names(&org.export()), before, "{out}");
+    let replaced = report.backup.unwrap();
+    assert!(replaced.is_file());
+    let name = replaced.file_name().unwrap().to_str().unwrap();
+    assert!(name.ends_with("-before-restore.res"), "{name}");
+
+    // The job is done: a re-run changes nothing and writes no backup.
+    let (r, out) = restore(&client, &req);
+    assert_eq!(
+        r.unwrap().outcome,
+        ops::RestoreOutcome::NothingToDo,
+        "{out}"
+    );
+    assert_eq!(backups_in(&req.backup_dir), 1);
+}
+
+#[test]
+fn restore_after_uninstall_reimports_the_objects_with_the_backups_definitions() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let client = org.client();
+    install(&client, &options(org.dir.path())).0.unwrap();
+    let installed = org.export();
+    let (r, out) = uninstall(&client, &request(org.dir.path()));
+    let backup = r.unwrap_or_else(|e| panic!("{e}\n{out}")).backup.unwrap();
+    assert!(names(&org.export(), "workflows", "programmatic_name").is_empty());
+
+    let (r, out) = restore(&client, &restore_request(&backup, org.dir.path()));
+    let report = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(report.outcome, ops::RestoreOutcome::Restored, "{out}");
+    assert_eq!(
+        report.imported,
+        ["rule Own rule", "workflow own_wf", "data table own_table"],
+        "{out}"
+    );
+    assert!(report.deleted.is_empty(), "{out}");
+    let after = org.export();
+    assert_eq!(org_names(&after), org_names(&installed), "{out}");
+    assert_eq!(
+        after["workflows"][0]["content"]["xml"], installed["workflows"][0]["content"]["xml"],
+        "the workflow is the backup's"
+    );
+    assert!(
+        ops::diff::diff(&client, &fake_package())
+            .unwrap()
+            .is_clean(),
+        "the package is installed again"
+    );
+}
+
+#[test]
+fn restore_after_an_interrupted_uninstall_brings_the_removed_rule_back() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let proxy = org.proxy();
+    let client = org.client_at(proxy.port);
+    install(&client, &options(org.dir.path())).0.unwrap();
+    let installed = org_names(&org.export());
+    proxy.fail(Fault {
+        method: "DELETE",
+        path_contains: "/rest/orgs/",
+        from: 2,
+        times: 100,
+        kind: FaultKind::Status500,
+    });
+    let (r, out) = uninstall(&client, &request(org.dir.path()));
+    let Err(OpsError::UninstallInterrupted {
+        backup, deleted, ..
+    }) = r
+    else {
+        panic!("{out}")
+    };
+    assert_eq!(deleted, ["rule Own rule"]);
+    proxy.heal();
+
+    let (r, out) = restore(&client, &restore_request(&backup, org.dir.path()));
+    let report = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(report.imported, ["rule Own rule"], "{out}");
+    assert!(report.deleted.is_empty(), "{out}");
+    assert_eq!(org_names(&org.export()), installed);
+}
+
+#[test]
+fn restore_interrupted_halfway_says_what_it_did_and_a_rerun_finishes() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let before = org_names(&org.export());
+    let proxy = org.proxy();
+    let client = org.client_at(proxy.port);
+    let backup = install(&client, &options(org.dir.path()))
+        .0
+        .unwrap()
+        .backup
+        .unwrap();
+    proxy.fail(Fault {
+        method: "DELETE",
+        path_contains: "/rest/orgs/",
+        from: 2,
+        times: 100,
+        kind: FaultKind::Status500,
+    });
+    let req = restore_request(&backup, org.dir.path());
+    let (r, out) = restore(&client, &req);
+    let e = r.unwrap_err();
+    let OpsError::UninstallInterrupted {
+        command,
+        deleted,
+        remaining,
+        backup: replaced,
+        ..
+    } = &e
+    else {
+        panic!("{e}\n{out}")
+    };
+    assert_eq!(*command, "restore");
+    assert_eq!(deleted, &["rule Own rule"]);
+    assert_eq!(remaining, &["workflow own_wf", "data table own_table"]);
+    assert!(replaced.is_file());
+    assert!(
+        e.to_string()
+            .starts_with("restore stopped at workflow own_wf"),
+        "{e}"
+    );
+    let help = respack::help::Help::help(&e).unwrap();
+    assert!(help.contains("re-run `respack restore`"), "{help}");
+
+    proxy.heal();
+    let (r, out) = restore(&client, &req);
+    let report = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(report.outcome, ops::RestoreOutcome::Restored, "{out}");
+    assert_eq!(report.deleted, ["workflow own_wf", "data table own_table"]);
+    assert!(out.contains("absent"), "the rule counts as done: {out}");
+    assert_eq!(org_names(&org.export()), before);
+}
+
+#[test]
+fn restore_keeps_a_data_table_that_now_holds_rows_and_says_why() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let client = org.client();
+    let backup = install(&client, &options(org.dir.path()))
+        .0
+        .unwrap()
+        .backup
+        .unwrap();
+    let inc = client
+        .create_incident(&json!({"name": "with a row", "discovered_date": 0}))
+        .unwrap();
+    let id = respack::soar::IncidentId(inc["id"].as_u64().unwrap());
+    let mut cells = serde_json::Map::new();
+    cells.insert("artifact".into(), json!("1.2.3.4"));
+    client.add_table_row(id, "own_table", &cells).unwrap();
+
+    let (r, out) = restore(&client, &restore_request(&backup, org.dir.path()));
+    let report = r.unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(
+        report.deleted,
+        ["rule Own rule", "workflow own_wf"],
+        "{out}"
+    );
+    let kept: Vec<_> = report.kept().map(|c| c.name.clone()).collect();
+    assert_eq!(kept, ["own_table"], "{out}");
+    assert!(out.contains("incidents have rows in it"), "{out}");
+    assert!(names(&org.export(), "types", "type_name").contains("own_table"));
+}
+
+#[test]
+fn restore_without_a_terminal_and_without_yes_stops_before_any_change() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let client = org.client();
+    let backup = install(&client, &options(org.dir.path()))
+        .0
+        .unwrap()
+        .backup
+        .unwrap();
+    let installed = org_names(&org.export());
+    let req = restore_request(&backup, org.dir.path());
+    let mut out = vec![];
+    let r = ops::restore::restore(
+        &client,
+        &fake_package(),
+        &req,
+        &mut Consent::NoTerminal,
+        &mut out,
+        Style::default(),
+    );
+    assert!(
+        matches!(r, Err(OpsError::NeedsYes { command: "restore" })),
+        "{r:?}"
+    );
+    assert_eq!(org_names(&org.export()), installed);
+    assert_eq!(backups_in(&req.backup_dir), 0);
+}
+
+#[test]
+fn restore_refuses_a_backup_of_another_org() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let client = org.client();
+    let backup = install(&client, &options(org.dir.path()))
+        .0
+        .unwrap()
+        .backup
+        .unwrap();
+    let other = org
+        .dir
+        .path()
+        .join("Other-org-20240101T000000Z-before-install.res");
+    std::fs::copy(&backup, &other).unwrap();
+    let installed = org_names(&org.export());
+    let (r, out) = restore(&client, &restore_request(&other, org.dir.path()));
+    let e = r.unwrap_err();
+    assert!(
+        matches!(e, OpsError::BackupOfAnotherOrg { .. }),
+        "{e}\n{out}"
+    );
+    assert!(e.to_string().contains("\"Other-org\""), "{e}");
+    assert_eq!(org_names(&org.export()), installed);
+}
+
+#[test]
+fn cli_restore_after_install_and_backups_listing_and_prune() {
+    let org = Org::seeded();
+    let before = org_names(&org.export());
+    cli(&org, &["install", "--yes"]).success();
+    let dir = org.dir.path().join("respack-backups");
+    let list = backups_cli(&org, &[]).success();
+    list.stdout_has("before install").stdout_has("1 backup(s)");
+    let backup = backups_of(&dir);
+    assert_eq!(backup.len(), 1);
+    let backup = backup[0].to_str().unwrap().to_string();
+
+    cli(&org, &["restore", &backup, "--dry-run"])
+        .success()
+        .stdout_has("dry run: nothing was changed");
+    assert_ne!(
+        org_names(&org.export()),
+        before,
+        "after --dry-run the package is still installed"
+    );
+    cli(&org, &["restore", &backup]).code(2).stderr_has("--yes");
+    cli(&org, &["restore", &backup, "--yes"])
+        .success()
+        .stdout_has("verified");
+    assert_eq!(org_names(&org.export()), before);
+
+    let all = backups_of(&dir);
+    assert_eq!(all.len(), 2, "restore wrote the state it replaced");
+    let listed = backups_cli(&org, &["--backup-dir", dir.to_str().unwrap()]).success();
+    listed
+        .stdout_has("before restore")
+        .stdout_has("2 backup(s)");
+    backups_cli(&org, &["--prune", "1"])
+        .success()
+        .stdout_has("removed")
+        .stdout_has("1 backup(s)");
+    let left = backups_of(&dir);
+    assert_eq!(left.len(), 1);
+    assert!(
+        left[0].to_str().unwrap().ends_with("-before-restore.res"),
+        "the newest stays"
+    );
+}
+
+#[test]
+fn cli_restore_exits_1_when_the_data_table_holds_rows_and_names_it() {
+    let org = Org::seeded();
+    cli(&org, &["install", "--yes"]).success();
+    let backup = backups_of(&org.dir.path().join("respack-backups")).remove(0);
+    let client = org.client();
+    let inc = client
+        .create_incident(&json!({"name": "with a row", "discovered_date": 0}))
+        .unwrap();
+    let id = respack::soar::IncidentId(inc["id"].as_u64().unwrap());
+    let mut cells = serde_json::Map::new();
+    cells.insert("artifact".into(), json!("1.2.3.4"));
+    client
+        .add_table_row(id, "mitre_attack_of_artifact", &cells)
+        .unwrap();
+
+    cli(&org, &["restore", backup.to_str().unwrap(), "--yes"])
+        .code(1)
+        .stdout_has("incidents have rows in it")
+        .stderr_has("not brought back: data table mitre_attack_of_artifact");
+    let after = org.export();
+    assert!(names(&after, "types", "type_name").contains("mitre_attack_of_artifact"));
+    let workflows = names(&after, "workflows", "programmatic_name");
+    assert!(
+        !workflows.contains("qradar_advisor_offense_analysis_mitre")
+            && !workflows.contains("qradar_advisor_map_rule_to_tactic"),
+        "the rest is restored: {workflows:?}"
+    );
+    // A re-run has nothing left to do, and still says what could not be brought back.
+    cli(&org, &["restore", backup.to_str().unwrap(), "--yes"])
+        .code(1)
+        .stdout_has("nothing to restore")
+        .stderr_has("not brought back: data table mitre_attack_of_artifact");
+}
+
+#[test]
+fn a_declined_restore_prompt_changes_nothing() {
+    let org = Org::start();
+    org.seed(&dep_seed());
+    let client = org.client();
+    let backup = install(&client, &options(org.dir.path()))
+        .0
+        .unwrap()
+        .backup
+        .unwrap();
+    let installed = org_names(&org.export());
+    let req = restore_request(&backup, org.dir.path());
+    let mut asked = vec![];
+    let mut no = |q: &str| {
+        asked.push(q.to_string());
+        Ok(false)
+    };
+    let mut out = vec![];
+    let r = ops::restore::restore(
+        &client,
+        &fake_package(),
+        &req,
+        &mut Consent::Ask(&mut no),
+        &mut out,
+        Style::default(),
+    );
+    assert_eq!(r.unwrap().outcome, ops::RestoreOutcome::Declined);
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].contains("remove 3 object(s)"), "{asked:?}");
+    assert_eq!(org_names(&org.export()), installed);
+    assert_eq!(backups_in(&req.backup_dir), 0, "no backup when declined");
+}
+
+/// `respack backups [args]` in the org's folder (it needs no connection).
+fn backups_cli(org: &Org, args: &[&str]) -> crate::util::Run {
+    respack(["backups"].iter().chain(args).copied())
+        .current_dir(org.dir.path())
+        .run()
+        .no_panic()
+}
+
+/// The backup files in `dir`, oldest first (their names sort by time).
+fn backups_of(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "res"))
+        .collect();
+    v.sort();
+    v
+}
