@@ -56,6 +56,26 @@ pub(super) fn prompt(question: &str) -> std::io::Result<bool> {
 
 /// With `RESPACK_REPORT_CALLS=1`, say on stderr how many HTTP requests the command sent (for
 /// `bench/ops.sh` and anyone checking that a command's cost does not grow with the org).
+/// The last line of a run that left objects on the org on purpose: `<label>: kind name, ...
+/// (reasons above)` on stderr. Returns whether anything was listed (the command then exits 1).
+pub(super) fn report_kept<'a>(
+    label: &str,
+    kept: impl Iterator<Item = &'a crate::plan::Change>,
+) -> Result<bool, super::CmdError> {
+    use std::io::Write;
+    let kept: Vec<String> = kept.map(|c| format!("{} {}", c.kind, c.name)).collect();
+    if kept.is_empty() {
+        return Ok(false);
+    }
+    writeln!(
+        std::io::stderr(),
+        "{label}: {} (reasons above)",
+        kept.join(", ")
+    )
+    .map_err(|e| super::CmdError::new(format!("cannot write to stderr: {e}")))?;
+    Ok(true)
+}
+
 pub(super) fn report_calls(client: &Client) {
     if std::env::var("RESPACK_REPORT_CALLS").as_deref() == Ok("1") {
         eprintln!("respack: {} HTTP calls", client.calls());

@@ -1,5 +1,4 @@
 //! `respack restore BACKUP`: the package's objects back to how a backup has them.
-use std::io::Write;
 use std::path::PathBuf;
 
 use super::{CmdResult, ConnArgs, Exit};
@@ -65,22 +64,11 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     );
     super::install::report_calls(&client);
     let report = result?;
-    let kept: Vec<String> = report
-        .kept()
-        .map(|c| format!("{} {}", c.kind, c.name))
-        .collect();
-    if !kept.is_empty() {
-        writeln!(
-            std::io::stderr(),
-            "not brought back: {} (reasons above)",
-            kept.join(", ")
-        )
-        .map_err(|e| super::CmdError::new(format!("cannot write to stderr: {e}")))?;
-    }
+    let kept = super::install::report_kept("not brought back", report.kept())?;
     Ok(match report.outcome {
         RestoreOutcome::DryRun => Exit::Success,
         RestoreOutcome::Declined => Exit::Findings,
-        _ if !kept.is_empty() => Exit::Findings,
+        _ if kept => Exit::Findings,
         _ => Exit::Success,
     })
 }

@@ -1,5 +1,4 @@
 //! `respack uninstall`: remove exactly what the package owns.
-use std::io::Write;
 use std::path::PathBuf;
 
 use super::{CmdResult, ConnArgs, Exit};
@@ -67,21 +66,10 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     );
     super::install::report_calls(&client);
     let report = result?;
-    let kept: Vec<String> = report
-        .kept()
-        .map(|c| format!("{} {}", c.kind, c.name))
-        .collect();
-    if !kept.is_empty() {
-        writeln!(
-            std::io::stderr(),
-            "kept on the org: {} (reasons above)",
-            kept.join(", ")
-        )
-        .map_err(|e| super::CmdError::new(format!("cannot write to stderr: {e}")))?;
-    }
+    let kept = super::install::report_kept("kept on the org", report.kept())?;
     Ok(match report.outcome {
         UninstallOutcome::Declined => Exit::Findings,
-        _ if !kept.is_empty() => Exit::Findings,
+        _ if kept => Exit::Findings,
         _ => Exit::Success,
     })
 }
