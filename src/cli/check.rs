@@ -24,7 +24,7 @@ pub struct Args {
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let client = Client::connect(args.conn.settings(env)?)?;
     let result = ops::check::check(&client, &Package::builtin());
-    super::install::report_calls(&client);
+    super::install::report_calls(&client, env);
     let report = result?;
     match args.format {
         Format::Json => print_json(&report)?,

@@ -31,7 +31,7 @@ pub struct Args {
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let client = Client::connect(args.conn.settings(env)?)?;
     let result = ops::diff::diff(&client, &Package::builtin());
-    super::install::report_calls(&client);
+    super::install::report_calls(&client, env);
     let plan = result?;
     match args.format {
         Format::Json => print_json(&plan)?,

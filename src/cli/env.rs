@@ -31,6 +31,8 @@ pub struct Environment {
     pub source_date_epoch: Option<String>,
     /// `NO_COLOR` set to anything but the empty string.
     pub no_color: bool,
+    /// `RESPACK_REPORT_CALLS=1`: install, uninstall and restore print their HTTP call count.
+    pub report_calls: bool,
     /// `RESPACK_PASSWORD`: the SOAR password (there is no flag: command lines show in `ps`).
     pub password: Option<Secret>,
     /// `RESPACK_TAXII_PASSWORD`: the password for `--taxii-user`.
@@ -72,6 +74,7 @@ impl Environment {
                 .find(|(k, _)| k == "SOURCE_DATE_EPOCH")
                 .map(|(_, v)| v.to_string_lossy().into_owned()),
             no_color: os("NO_COLOR").is_some(),
+            report_calls: text("RESPACK_REPORT_CALLS").as_deref() == Some("1"),
             password: os("RESPACK_PASSWORD").map(|v| Secret::new(v.to_string_lossy().into_owned())),
             taxii_password: os("RESPACK_TAXII_PASSWORD")
                 .map(|v| Secret::new(v.to_string_lossy().into_owned())),

@@ -2,6 +2,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
+use super::term::Out;
 use super::{CmdResult, ConnArgs, Exit};
 use crate::ops::render::Style;
 use crate::ops::{self, backup, Consent, InstallOptions, InstallOutcome, Package};
@@ -54,8 +55,6 @@ pub(super) fn prompt(question: &str) -> std::io::Result<bool> {
     ))
 }
 
-/// With `RESPACK_REPORT_CALLS=1`, say on stderr how many HTTP requests the command sent (for
-/// `bench/ops.sh` and anyone checking that a command's cost does not grow with the org).
 /// The last line of a run that left objects on the org on purpose: `<label>: kind name, ...
 /// (reasons above)` on stderr. Returns whether anything was listed (the command then exits 1).
 pub(super) fn report_kept<'a>(
@@ -76,8 +75,32 @@ pub(super) fn report_kept<'a>(
     Ok(true)
 }
 
-pub(super) fn report_calls(client: &Client) {
-    if std::env::var("RESPACK_REPORT_CALLS").as_deref() == Ok("1") {
+/// The frame install, uninstall and restore share: connect, take `--yes` or a terminal to ask
+/// on, run `act` with the org, the consent, stdout and its style, then report its
+/// HTTP calls ([`report_calls`], for `bench/ops.sh` and anyone checking that a command's cost
+/// does not grow with the org), failed or not.
+pub(super) fn on_org<T>(
+    conn: &ConnArgs,
+    env: &super::Environment,
+    yes: bool,
+    act: impl FnOnce(&Client, &mut Consent<'_>, &mut Out, Style) -> Result<T, ops::OpsError>,
+) -> Result<T, super::CmdError> {
+    let client = Client::connect(conn.settings(env)?)?;
+    let mut ask = prompt;
+    let mut consent = consent(yes, &mut ask);
+    let result = act(
+        &client,
+        &mut consent,
+        &mut super::term::stdout(),
+        Style::for_stdout(env.no_color),
+    );
+    report_calls(&client, env);
+    Ok(result?)
+}
+
+/// With `RESPACK_REPORT_CALLS=1`, say on stderr how many HTTP requests the command sent.
+pub(super) fn report_calls(client: &Client, env: &super::Environment) {
+    if env.report_calls {
         eprintln!("respack: {} HTTP calls", client.calls());
     }
 }
@@ -97,7 +120,6 @@ pub(super) fn consent(
 }
 
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
-    let client = Client::connect(args.conn.settings(env)?)?;
     let options = InstallOptions {
         dry_run: args.dry_run,
         force: args.force,
@@ -105,18 +127,9 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             .backup_dir
             .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
     };
-    let mut ask = prompt;
-    let mut consent = consent(args.yes, &mut ask);
-    let result = ops::install::install(
-        &client,
-        &Package::builtin(),
-        &options,
-        &mut consent,
-        &mut super::term::stdout(),
-        Style::for_stdout(env.no_color),
-    );
-    report_calls(&client);
-    let report = result?;
+    let report = on_org(&args.conn, env, args.yes, |client, consent, out, style| {
+        ops::install::install(client, &Package::builtin(), &options, consent, out, style)
+    })?;
     if args.force && !report.check.ok && report.outcome == InstallOutcome::Installed {
         let missing: Vec<&str> = report
             .check

@@ -2,9 +2,7 @@
 use std::path::PathBuf;
 
 use super::{CmdResult, ConnArgs, Exit};
-use crate::ops::render::Style;
 use crate::ops::{self, backup, Package, RestoreOutcome, RestoreRequest};
-use crate::soar::Client;
 
 /// Bring the package's objects back to a backup that install, uninstall or restore wrote.
 ///
@@ -44,7 +42,6 @@ pub struct Args {
 }
 
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
-    let client = Client::connect(args.conn.settings(env)?)?;
     let request = RestoreRequest {
         backup: args.backup,
         dry_run: args.dry_run,
@@ -52,18 +49,10 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             .backup_dir
             .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
     };
-    let mut ask = super::install::prompt;
-    let mut consent = super::install::consent(args.yes, &mut ask);
-    let result = ops::restore::restore(
-        &client,
-        &Package::builtin(),
-        &request,
-        &mut consent,
-        &mut super::term::stdout(),
-        Style::for_stdout(env.no_color),
-    );
-    super::install::report_calls(&client);
-    let report = result?;
+    let report =
+        super::install::on_org(&args.conn, env, args.yes, |client, consent, out, style| {
+            ops::restore::restore(client, &Package::builtin(), &request, consent, out, style)
+        })?;
     let kept = super::install::report_kept("not brought back", report.kept())?;
     Ok(match report.outcome {
         RestoreOutcome::DryRun => Exit::Success,

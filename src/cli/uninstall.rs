@@ -2,9 +2,7 @@
 use std::path::PathBuf;
 
 use super::{CmdResult, ConnArgs, Exit};
-use crate::ops::render::Style;
 use crate::ops::{self, backup, Package, UninstallOutcome, UninstallRequest};
-use crate::soar::Client;
 
 /// Remove the package's own rules, workflows and data table; dependency objects are never touched.
 ///
@@ -45,7 +43,6 @@ pub struct Args {
 }
 
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
-    let client = Client::connect(args.conn.settings(env)?)?;
     let request = UninstallRequest {
         dry_run: args.dry_run,
         force: args.force,
@@ -54,18 +51,10 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             .backup_dir
             .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
     };
-    let mut ask = super::install::prompt;
-    let mut consent = super::install::consent(args.yes, &mut ask);
-    let result = ops::uninstall::uninstall(
-        &client,
-        &Package::builtin(),
-        &request,
-        &mut consent,
-        &mut super::term::stdout(),
-        Style::for_stdout(env.no_color),
-    );
-    super::install::report_calls(&client);
-    let report = result?;
+    let report =
+        super::install::on_org(&args.conn, env, args.yes, |client, consent, out, style| {
+            ops::uninstall::uninstall(client, &Package::builtin(), &request, consent, out, style)
+        })?;
     let kept = super::install::report_kept("kept on the org", report.kept())?;
     Ok(match report.outcome {
         UninstallOutcome::Declined => Exit::Findings,
