@@ -331,6 +331,15 @@ impl Request {
         self
     }
 
+    /// A body of any content type (a form, a multipart upload).
+    pub fn body(mut self, content_type: &str, bytes: Vec<u8>) -> Request {
+        if let Ok(v) = HeaderValue::from_str(content_type) {
+            self.headers.insert(CONTENT_TYPE, v);
+        }
+        self.body = Some(bytes);
+        self
+    }
+
     /// Mark the request as safe to send again (it reads, or repeats to the same effect).
     pub fn idempotent(mut self) -> Request {
         self.idempotency = Idempotency::Idempotent;

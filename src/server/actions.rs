@@ -92,7 +92,13 @@ fn artifact_type(value: Option<&Value>) -> Result<Value, ApiError> {
     }
 }
 
-fn new_artifact(id: i64, inc: i64, kind: Value, value: String, description: Value) -> Value {
+pub(crate) fn new_artifact(
+    id: i64,
+    inc: i64,
+    kind: Value,
+    value: String,
+    description: Value,
+) -> Value {
     json!({
         "id": id,
         "inc_id": inc,
@@ -369,8 +375,9 @@ impl Workflows {
 /// `Workflows` shared between the extension and its handlers.
 pub struct SharedWorkflows(pub Arc<Workflows>);
 
-impl Extension for SharedWorkflows {
-    fn routes(&self, state: AppState) -> Router {
+impl SharedWorkflows {
+    /// The invoker the routes and [`ActionRunner`] share, resolved against the server address.
+    fn invoker(&self, state: &AppState) -> Arc<Invoker> {
         let w = &self.0;
         let qradar = match &w.qradar {
             QradarTarget::Config(c) => Some(c.as_ref().clone()),
@@ -379,10 +386,16 @@ impl Extension for SharedWorkflows {
                 AppConfig::parse(&text, std::path::Path::new("(emulated QRadar)")).ok()
             }),
         };
-        let invoker = Arc::new(Invoker {
+        Arc::new(Invoker {
             workflows: w.clone(),
             qradar,
-        });
+        })
+    }
+}
+
+impl Extension for SharedWorkflows {
+    fn routes(&self, state: AppState) -> Router {
+        let invoker = self.invoker(&state);
         let mut router = Router::new()
             .route(
                 "/rest/orgs/{org}/incidents/{inc}/action_invocations",
@@ -390,10 +403,14 @@ impl Extension for SharedWorkflows {
             )
             .layer(axum::Extension(invoker))
             .with_state(state);
-        if let QradarTarget::Emulated { state, .. } = &w.qradar {
+        if let QradarTarget::Emulated { state, .. } = &self.0.qradar {
             router = router.merge(emulate::router(state.clone()));
         }
         router
+    }
+
+    fn action_runner(&self, state: &AppState) -> Option<ActionRunner> {
+        Some(ActionRunner(self.invoker(state)))
     }
 
     fn config_sections(&self, info: &ServerInfo) -> Vec<ConfigSection> {
@@ -453,30 +470,55 @@ async fn invoke(
 ) -> ApiResult {
     let org = caller.check_org(OrgId(org))?;
     let body = object_body(&body)?;
-    let prepared = state
-        .with_store(move |s| prepare(s, org, inc, &body))
-        .await?;
-    let (prepared, runs) = tokio::task::spawn_blocking(move || {
-        // Off the async workers: the first call may read a bundle or download from TAXII.
-        let runtime = invoker.runtime();
-        let engine = Engine::new(&runtime).with_python(invoker.workflows.python.clone());
-        let runs: Vec<(WorkflowName, Result<Outcome, Failure>)> = prepared
-            .workflows
-            .iter()
-            .map(|w| {
-                (
-                    w.clone(),
-                    engine.run(&prepared.res, w, prepared.context.clone()),
-                )
-            })
-            .collect();
-        (prepared, runs)
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("the workflow run failed: {e}")))?;
-    state
-        .with_store(move |s| record(s, org, inc, prepared, runs))
+    ActionRunner(invoker)
+        .invoke(&state, org, inc, body)
         .await
+        .map(Json)
+}
+
+/// Runs a menu-item rule on an incident, its artifact or its row: what
+/// `POST .../action_invocations` does, for the web pages ([`super::web`]) too. Cheap to clone.
+#[derive(Clone)]
+pub struct ActionRunner(Arc<Invoker>);
+
+impl ActionRunner {
+    /// Run the invocation `body` (the REST body: `action_id`, `properties`, `artifact_id`,
+    /// `row_id`) on incident `inc` of `org`, already checked as the caller's; the answer the
+    /// REST route gives, once the workflows have ended.
+    pub async fn invoke(
+        &self,
+        state: &AppState,
+        org: OrgId,
+        inc: i64,
+        body: Map<String, Value>,
+    ) -> Result<Value, ApiError> {
+        let invoker = self.0.clone();
+        let prepared = state
+            .with_store(move |s| prepare(s, org, inc, &body))
+            .await?;
+        let (prepared, runs) = tokio::task::spawn_blocking(move || {
+            // Off the async workers: the first call may read a bundle or download from TAXII.
+            let runtime = invoker.runtime();
+            let engine = Engine::new(&runtime).with_python(invoker.workflows.python.clone());
+            let runs: Vec<(WorkflowName, Result<Outcome, Failure>)> = prepared
+                .workflows
+                .iter()
+                .map(|w| {
+                    (
+                        w.clone(),
+                        engine.run(&prepared.res, w, prepared.context.clone()),
+                    )
+                })
+                .collect();
+            (prepared, runs)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("the workflow run failed: {e}")))?;
+        state
+            .with_store(move |s| record(s, org, inc, prepared, runs))
+            .await
+            .map(|Json(v)| v)
+    }
 }
 
 fn id_or_name(v: Option<&Value>) -> Option<String> {
@@ -611,6 +653,19 @@ fn org_definitions(store: &Store, org: OrgId) -> Result<ResFile, ApiError> {
             "the org's definitions do not read as a resource file: {e}"
         ))
     })
+}
+
+/// Whether SOAR would offer menu-item rule `body` on `subject`, an object of `object_type`
+/// (`incident`, `artifact` or a data table's API name): a manual rule on that type whose
+/// conditions hold. The web pages list rules with it; an invocation checks the same.
+pub(crate) fn offered(body: &Value, object_type: &str, subject: &Value) -> bool {
+    let on = body
+        .get("object_type")
+        .and_then(Value::as_str)
+        .unwrap_or("incident");
+    on == object_type
+        && body.get("type").and_then(Value::as_i64) != Some(0)
+        && check_conditions("", body, object_type, subject).is_ok()
 }
 
 /// The rule's conditions on the object it runs on (SOAR offers the menu item only when they

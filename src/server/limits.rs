@@ -20,6 +20,9 @@ pub struct Limits {
     pub unauthenticated_body: usize,
     /// Largest request body of an authenticated caller (imports of big exports).
     pub authenticated_body: usize,
+    /// Largest `.res`/`.resz` file the web page's Import Settings takes (a browser upload,
+    /// refused with 413 beyond it, before any of it is parsed).
+    pub web_upload: usize,
     /// A connection whose TLS handshake or request headers are not complete this long after it
     /// started waiting for them is closed.
     pub header_timeout: Duration,
@@ -35,6 +38,7 @@ impl Default for Limits {
         Limits {
             unauthenticated_body: 64 * 1024,
             authenticated_body: 256 * 1024 * 1024,
+            web_upload: 32 * 1024 * 1024,
             header_timeout: Duration::from_secs(30),
             session_idle: Duration::from_secs(60 * 60),
             pending_import: Duration::from_secs(15 * 60),

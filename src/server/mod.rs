@@ -24,6 +24,8 @@
 //! The server runs on its own tokio runtime thread, so synchronous callers can use it.
 //! More routes (action invocations, emulated QRadar endpoints) plug in as an [`Extension`].
 //!
+//! The same port serves the web pages ([`web`]): the org in a browser, over the same store.
+//!
 //! What the REST surface covers and how it behaves is in [`api`] (session, org, export,
 //! import), [`incidents`] and [`search`] (rows in data tables, for uninstall); the import rules
 //! (matching by uuid and API name, refusals) in [`import`].
@@ -40,6 +42,7 @@ pub mod search;
 pub mod state;
 pub mod store;
 pub mod tls;
+pub mod web;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
@@ -107,6 +110,12 @@ pub trait Extension: Send + Sync {
     /// integration's `[fn_qradar_integration]` pointing at emulated endpoints).
     fn config_sections(&self, _info: &ServerInfo) -> Vec<ConfigSection> {
         Vec::new()
+    }
+
+    /// What runs menu-item rules on this org, for the web pages' Actions menus (the extension
+    /// that mounts `action_invocations` has one; without it the pages offer no actions).
+    fn action_runner(&self, _state: &AppState) -> Option<actions::ActionRunner> {
+        None
     }
 }
 
@@ -395,6 +404,7 @@ pub fn start(opts: Options) -> Result<RunningServer, ServerError> {
     for ext in &opts.extensions {
         app = app.merge(ext.routes(state.clone()));
     }
+    let runner = opts.extensions.iter().find_map(|e| e.action_runner(&state));
     let app = app
         .fallback(|uri: axum::http::Uri| async move {
             ApiError::not_found(format!("No such endpoint: {}", uri.path()))
@@ -405,7 +415,10 @@ pub fn start(opts: Options) -> Result<RunningServer, ServerError> {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(
             limits.authenticated_body,
-        ));
+        ))
+        // The pages authenticate by session cookie and form token, and cap their own bodies:
+        // merged after the REST API's guard so that it does not apply to them.
+        .merge(web::routes(state.clone(), runner));
 
     let tls = axum_server::tls_rustls::RustlsConfig::from_config(identity.server_config()?);
     let runtime = tokio::runtime::Builder::new_multi_thread()

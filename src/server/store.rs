@@ -797,6 +797,25 @@ impl Store {
         )))
     }
 
+    /// The org's imports, newest first: `(id, status, DTO)` (Import History in the web pages).
+    pub fn imports(&self, org: OrgId) -> Result<Vec<(ImportId, String, Value)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, status, dto FROM imports WHERE org_id = ?1 ORDER BY id DESC")?;
+        let rows: Vec<(i64, String, String)> = st
+            .query_map([org.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(id, status, dto)| {
+                Ok((
+                    ImportId(id),
+                    status,
+                    parse_json(format!("import {id}"), &dto)?,
+                ))
+            })
+            .collect()
+    }
+
     /// Replace a PENDING import's DTO (it names its own id, known only after the insert).
     pub fn finish_import_dto(
         &self,
@@ -877,6 +896,19 @@ impl Store {
             .optional()?;
         body.map(|b| parse_json(format!("incident {id}"), &b))
             .transpose()
+    }
+
+    /// The org's incidents, oldest first (the web pages' incident list).
+    pub fn incidents(&self, org: OrgId) -> Result<Vec<Value>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, body FROM incidents WHERE org_id = ?1 ORDER BY id")?;
+        let rows: Vec<(i64, String)> = st
+            .query_map([org.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(id, b)| parse_json(format!("incident {id}"), &b))
+            .collect()
     }
 
     pub fn update_incident(
