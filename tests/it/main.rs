@@ -26,3 +26,4 @@ mod snapshot;
 mod soar;
 mod source;
 mod validate;
+mod web;

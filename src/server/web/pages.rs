@@ -599,18 +599,31 @@ pub async fn run_action(
     )))
 }
 
-/// `GET /orgs/{org}/runs/{run}`: `{"state": "running" | "ended"}`, for the page's poll.
+#[derive(Deserialize)]
+pub struct RunQuery {
+    /// Present (any value, `?wait=1`): hold the answer until the run ends.
+    wait: Option<String>,
+}
+
+/// How long `?wait=1` holds a poll before answering that the run is still running.
+const POLL_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// `GET /orgs/{org}/runs/{run}[?wait=1]`: `{"state": "running" | "ended"}`, for the page's
+/// poll; with `wait`, answered when the run ends (or after [`POLL_WAIT`]).
 pub async fn run_status(
     State(web): State<Web>,
     session: Session,
     Path((org, run)): Path<(i64, u64)>,
+    Query(q): Query<RunQuery>,
 ) -> Result<Response, WebError> {
     let org = session.org(org)?.id;
-    let run = web
-        .runs
-        .get(org, run)
-        .ok_or_else(|| WebError::NotFound(format!("run {run}")))?;
-    let state = match run.state {
+    let found = if q.wait.is_some() {
+        web.runs.wait(org, run, POLL_WAIT).await
+    } else {
+        web.runs.get(org, run)
+    };
+    let found = found.ok_or_else(|| WebError::NotFound(format!("run {run}")))?;
+    let state = match found.state {
         RunState::Running => "running",
         _ => "ended",
     };

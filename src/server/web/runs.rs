@@ -2,6 +2,9 @@
 //! page cannot wait that long, so the run goes on in the background and the incident page
 //! polls it (`GET /orgs/{org}/runs/{id}`) until it has ended, then shows what it did.
 //!
+//! The poll can wait: [`Runs::wait`] returns when the run ends (or after a while), so the page
+//! asks again at once instead of on a timer.
+//!
 //! Runs live in memory only (a restarted server forgets them, as SOAR's action status panel
 //! does) and only the last [`KEPT`] are kept.
 
@@ -38,6 +41,8 @@ pub struct Run {
 #[derive(Debug, Default)]
 pub struct Runs {
     inner: Mutex<(u64, BTreeMap<u64, Run>)>,
+    /// Woken whenever a run ends.
+    ended: tokio::sync::Notify,
 }
 
 impl Runs {
@@ -65,6 +70,26 @@ impl Runs {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(run) = g.1.get_mut(&id) {
             run.state = state;
+        }
+        drop(g);
+        self.ended.notify_waiters();
+    }
+
+    /// Run `id` of `org` once it has ended, or as it stands after `at_most`.
+    pub async fn wait(&self, org: OrgId, id: u64, at_most: std::time::Duration) -> Option<Run> {
+        let deadline = tokio::time::Instant::now() + at_most;
+        loop {
+            // Registered before the look, so an end between the look and the wait is not missed.
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            let run = self.get(org, id)?;
+            if run.state != RunState::Running {
+                return Some(run);
+            }
+            if tokio::time::timeout_at(deadline, ended).await.is_err() {
+                return Some(run);
+            }
         }
     }
 
@@ -94,5 +119,23 @@ mod tests {
             runs.start(OrgId(1), 7, "r");
         }
         assert!(runs.get(OrgId(1), first).is_none());
+    }
+
+    #[tokio::test]
+    async fn wait_returns_when_the_run_ends() {
+        let runs = std::sync::Arc::new(Runs::default());
+        let id = runs.start(OrgId(1), 7, "r");
+        let ender = runs.clone();
+        tokio::spawn(async move { ender.finish(id, RunState::Done(serde_json::json!({}))) });
+        // A day: the test ends when the run does, or hangs (and the harness says so).
+        let run = runs
+            .wait(OrgId(1), id, std::time::Duration::from_secs(86_400))
+            .await
+            .unwrap();
+        assert_eq!(run.state, RunState::Done(serde_json::json!({})));
+        assert!(runs
+            .wait(OrgId(2), id, std::time::Duration::ZERO)
+            .await
+            .is_none());
     }
 }

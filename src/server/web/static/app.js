@@ -12,16 +12,17 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   var run = document.querySelector("[data-poll]");
   if (run) {
-    var url = run.getAttribute("data-poll");
+    // The server holds the poll until the run ends (or ~20 s), so this asks again at once.
+    var url = run.getAttribute("data-poll") + "?wait=1";
     var poll = function () {
       fetch(url, { credentials: "same-origin", cache: "no-store" })
         .then(function (r) { return r.ok ? r.json() : { state: "ended" }; })
         .then(function (s) {
-          if (s.state === "running") { setTimeout(poll, 1000); } else { location.reload(); }
+          if (s.state === "running") { poll(); } else { location.reload(); }
         })
         .catch(function () { setTimeout(poll, 3000); });
     };
-    setTimeout(poll, 1000);
+    poll();
   }
   // One open menu at a time, closed by a click elsewhere.
   document.addEventListener("click", function (e) {
