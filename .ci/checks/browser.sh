@@ -37,7 +37,7 @@ for _ in $(seq 1 100); do [ -s "$d/app.config" ] && break; sleep 0.1; done
 "$VENV/bin/python" - "$d/app.config" "$d/dist/qraw_mitre.res" "$d" "$SHOTS" "$CHROMIUM" <<'PY' || { tail -5 "$d/serve.log"; exit 1; }
 import base64, configparser, json, re, ssl, sys, time, urllib.request
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
+from selenium.common.exceptions import NoAlertPresentException, NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
@@ -83,8 +83,8 @@ def wait_for(check, what, timeout=60):
     while time.time() < end:
         try:
             if check(): return
-        except StaleElementReferenceException:
-            pass  # the page was replaced while it was read: read the new one
+        except (StaleElementReferenceException, NoSuchElementException):
+            pass  # the page was being replaced while it was read: read the new one
         time.sleep(0.5)
     fail(f"never saw {what}")
 def link(label): drv.find_element(By.LINK_TEXT, label).click()
@@ -154,8 +154,10 @@ try:
     techniques = section("#table-mitre_attack_techniques")
     if "Port Knocking" not in techniques or "Technique id" not in techniques:
         fail("'MITRE ATT&CK Techniques' has no Port Knocking row")
-    drv.execute_script("window.scrollTo(0, 0)")
+    # The README's screenshot: the page from its top down to "MITRE ATT&CK of Incident".
+    drv.set_window_size(1280, 1500); drv.execute_script("window.scrollTo(0, 0)")
     shot("incident")
+    drv.set_window_size(1400, 1000)
 
     # The row menu on Port Knocking creates the task.
     port = drv.find_element(By.XPATH, "//section[@id='table-mitre_attack_techniques']//tr[td[normalize-space(.)='Port Knocking']]")

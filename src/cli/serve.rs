@@ -14,12 +14,16 @@ use crate::server;
 /// working); --write-config writes them in an app.config (host, port, org, api_key_id,
 /// api_key_secret, cafile) once the server listens. Stop it with Ctrl-C or SIGTERM.
 ///
+/// The same address serves web pages (https://ADDR/): log in with the email and password the
+/// app.config carries, import a .res under Administrator Settings, open incidents, run rules.
+///
 /// It listens on loopback only: anyone who holds the API key can import a workflow whose
 /// python3 scripts then run on this host, so another address needs --allow-remote.
 ///
 /// Limits: bodies of requests without valid credentials are refused over 64 KiB (413), a
 /// connection must send its request headers within 30 s, login sessions end after an hour
-/// unused, and imports left pending expire after 15 minutes.
+/// unused, imports left pending expire after 15 minutes, and a file uploaded on the Import
+/// Settings page is refused over 32 MiB.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Address to listen on; port 0 picks a free port. Loopback only unless --allow-remote
@@ -95,6 +99,10 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
         running.org().name
     )?;
     outln!("CA certificate: {}", running.ca_pem_path().display())?;
+    outln!(
+        "web pages: {}/ (log in with the email and password in the app.config)",
+        running.base_url()
+    )?;
     for line in about {
         outln!("{line}")?;
     }
