@@ -1,6 +1,6 @@
 //! `respack check`: are the dependency integrations installed on the org?
 use super::{print_json, CmdResult, ConnArgs, Exit, Format};
-use crate::ops::{self, render, Package};
+use crate::ops::{self, render};
 use crate::soar::Client;
 
 /// Check that the integrations the package depends on are installed on the org.
@@ -15,6 +15,8 @@ use crate::soar::Client;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
+    pub package: super::conn::PackageArgs,
+    #[command(flatten)]
     pub conn: ConnArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
@@ -22,8 +24,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
+    let package = args.package.load()?;
     let client = Client::connect(args.conn.settings(env)?)?;
-    let result = ops::check::check(&client, &Package::builtin());
+    let result = ops::check::check(&client, &package);
     super::install::report_calls(&client, env);
     let report = result?;
     match args.format {

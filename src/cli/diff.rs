@@ -1,7 +1,7 @@
 //! `respack diff`: the package against the live org.
 use super::{print_json, CmdResult, ConnArgs, Exit, Format};
+use crate::ops;
 use crate::ops::render::{self, PlanView, Style};
-use crate::ops::{self, Package};
 use crate::soar::Client;
 
 /// Compare the package with the org: create / update / unchanged / conflict per object.
@@ -19,6 +19,8 @@ use crate::soar::Client;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
+    pub package: super::conn::PackageArgs,
+    #[command(flatten)]
     pub conn: ConnArgs,
     /// Exit 1 when an install would change the org
     #[arg(long)]
@@ -29,8 +31,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
+    let package = args.package.load()?;
     let client = Client::connect(args.conn.settings(env)?)?;
-    let result = ops::diff::diff(&client, &Package::builtin());
+    let result = ops::diff::diff(&client, &package);
     super::install::report_calls(&client, env);
     let plan = result?;
     match args.format {

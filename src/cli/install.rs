@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::term::Out;
 use super::{CmdResult, ConnArgs, Exit};
 use crate::ops::render::Style;
-use crate::ops::{self, backup, Consent, InstallOptions, InstallOutcome, Package};
+use crate::ops::{self, backup, Consent, InstallOptions, InstallOutcome};
 use crate::soar::Client;
 
 /// Import the package: check, plan, backup export, import, accept, verify.
@@ -26,6 +26,8 @@ use crate::soar::Client;
 /// be reached to do so, it is noted in --backup-dir and the next install or uninstall rejects it.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub package: super::conn::PackageArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Show the plan and the server's preview, then reject the import
@@ -127,8 +129,9 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             .backup_dir
             .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
     };
+    let package = args.package.load()?;
     let report = on_org(&args.conn, env, args.yes, |client, consent, out, style| {
-        ops::install::install(client, &Package::builtin(), &options, consent, out, style)
+        ops::install::install(client, &package, &options, consent, out, style)
     })?;
     if args.force && !report.check.ok && report.outcome == InstallOutcome::Installed {
         let missing: Vec<&str> = report

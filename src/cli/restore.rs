@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 
 use super::{CmdResult, ConnArgs, Exit};
-use crate::ops::{self, backup, Package, RestoreOutcome, RestoreRequest};
+use crate::ops::{self, backup, RestoreOutcome, RestoreRequest};
 
 /// Bring the package's objects back to a backup that install, uninstall or restore wrote.
 ///
@@ -29,6 +29,8 @@ pub struct Args {
     #[arg(value_name = "BACKUP")]
     pub backup: PathBuf,
     #[command(flatten)]
+    pub package: super::conn::PackageArgs,
+    #[command(flatten)]
     pub conn: ConnArgs,
     /// Show what would be re-imported and removed, change nothing
     #[arg(long)]
@@ -49,9 +51,10 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             .backup_dir
             .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
     };
+    let package = args.package.load()?;
     let report =
         super::install::on_org(&args.conn, env, args.yes, |client, consent, out, style| {
-            ops::restore::restore(client, &Package::builtin(), &request, consent, out, style)
+            ops::restore::restore(client, &package, &request, consent, out, style)
         })?;
     let kept = super::install::report_kept("not brought back", report.kept())?;
     Ok(match report.outcome {

@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 
 use super::{CmdResult, ConnArgs, Exit};
-use crate::ops::{self, backup, Package, UninstallOutcome, UninstallRequest};
+use crate::ops::{self, backup, UninstallOutcome, UninstallRequest};
 
 /// Remove the package's own rules, workflows and data table; dependency objects are never touched.
 ///
@@ -23,6 +23,8 @@ use crate::ops::{self, backup, Package, UninstallOutcome, UninstallRequest};
 /// is safe).
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub package: super::conn::PackageArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Show what would be removed, remove nothing
@@ -51,9 +53,10 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             .backup_dir
             .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
     };
+    let package = args.package.load()?;
     let report =
         super::install::on_org(&args.conn, env, args.yes, |client, consent, out, style| {
-            ops::uninstall::uninstall(client, &Package::builtin(), &request, consent, out, style)
+            ops::uninstall::uninstall(client, &package, &request, consent, out, style)
         })?;
     let kept = super::install::report_kept("kept on the org", report.kept())?;
     Ok(match report.outcome {

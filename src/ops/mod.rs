@@ -39,7 +39,9 @@ mod builtin;
 pub mod check;
 pub mod diff;
 pub mod install;
+mod package;
 mod pending;
+pub mod record;
 pub mod render;
 pub mod restore;
 pub mod uninstall;
@@ -55,6 +57,7 @@ use crate::soar::{Client, ExportOptions, ImportId, SoarError};
 
 pub use check::{CheckReport, IntegrationSpec, ObjectSpec, PartSpec};
 pub use install::{InstallOptions, InstallOutcome, InstallReport};
+pub use package::{is_internal, Identity, Provenance, INTERNAL_UUIDS};
 pub use restore::{RestoreOutcome, RestoreReport, RestoreRequest};
 pub use uninstall::{UninstallOutcome, UninstallReport, UninstallRequest};
 
@@ -70,6 +73,11 @@ pub struct Package {
     pub owned: Vec<(Kind, String)>,
     /// The integrations whose objects the package needs.
     pub integrations: Vec<IntegrationSpec>,
+    /// For a package read from a path (`--package`): its name, version and where its ownership
+    /// comes from; install records what it created under that name ([`record`]). `None` for
+    /// the built-in package (and test packages), whose ownership is declared in code and whose
+    /// dependencies are the integrations' own: never removed, no record needed.
+    pub identity: Option<Identity>,
 }
 
 impl Ownership for Package {
@@ -258,6 +266,12 @@ pub enum OpsError {
     )]
     NotRestored { remaining: Vec<String> },
 
+    #[error("cannot read or write the install record {}: {source}", path.display())]
+    Record {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("cannot read the backups in {}: {source}", path.display())]
     BackupDir {
         path: PathBuf,
@@ -345,6 +359,11 @@ impl Help for OpsError {
                  only what is still to do"
                     .into(),
             ),
+            OpsError::Record { path, .. } => Some(format!(
+                "check {}: it is the JSON file in which install notes what it created (deleting \
+                 it makes uninstall keep every dependency object and say so)",
+                path.display()
+            )),
             OpsError::BackupDir { .. } => {
                 Some("choose the folder the backups are in with --backup-dir".into())
             }

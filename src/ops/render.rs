@@ -404,6 +404,20 @@ pub enum Event<'a> {
     },
     /// `respack backups --prune`: a backup removed.
     Pruned(&'a Path),
+    /// Install noted what it created ([`super::record`]).
+    RecordWritten {
+        path: &'a Path,
+        created: usize,
+    },
+    /// Uninstall leaves alone what the org had before the package's install.
+    FoundBefore {
+        record: &'a Path,
+        objects: &'a [String],
+    },
+    /// Uninstall found no install record: dependency objects are kept.
+    NoRecord {
+        record: &'a Path,
+    },
 }
 
 /// The line an event prints.
@@ -417,6 +431,21 @@ pub fn event(e: &Event<'_>) -> String {
              the plan below starts from the org as it is now."
         ),
         Event::BackupWritten(path) => format!("backup of the org written to {}", path.display()),
+        Event::RecordWritten { path, created } => format!(
+            "install record written to {}: {created} object(s) created by this package's installs (uninstall removes those)",
+            path.display()
+        ),
+        Event::FoundBefore { record, objects } => format!(
+            "left alone: {} object(s) the package carries that the org had before its install ({}): {}",
+            objects.len(),
+            record.display(),
+            objects.join(", ")
+        ),
+        Event::NoRecord { record } => format!(
+            "no install record {}: respack cannot tell what this package's install created, so it \
+             keeps the objects it cannot prove are the package's (listed as kept)",
+            record.display()
+        ),
         Event::ImportPending { id, messages } => {
             let mut s = format!("import {id} is pending; the server says:");
             for m in *messages {
@@ -495,6 +524,10 @@ pub fn done(e: &Event<'_>) -> String {
             format!("found import {id} of an earlier run no longer pending")
         }
         Event::BackupWritten(path) => format!("backup written to {}", path.display()),
+        Event::RecordWritten { path, .. } => {
+            format!("install record written to {}", path.display())
+        }
+        Event::FoundBefore { .. } | Event::NoRecord { .. } => String::new(),
         Event::ImportPending { id, .. } => {
             format!("import {id} uploaded and pending (a pending import changes nothing)")
         }

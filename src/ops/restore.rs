@@ -139,6 +139,7 @@ fn import_file(backup: &ResFile, plan: &Plan) -> Value {
         res: backup.clone(),
         owned: vec![],
         integrations: vec![],
+        identity: None,
     };
     let mut res = install::import_file(&from_backup, plan);
     if let Some(o) = res.as_object_mut() {

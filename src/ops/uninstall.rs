@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use super::render::{self, Event, PlanView, Style};
 use super::{backup, export, object_label, Consent, OpsError, Package, Printer};
-use crate::plan::{Action, Change, Plan, UninstallOptions};
+use crate::plan::{Action, Change, Ownership, Plan, UninstallOptions};
 use crate::res::Kind;
 use crate::soar::{Client, SoarError, TransportKind};
 
@@ -237,6 +237,33 @@ pub(super) fn remove_in_order(
     Ok(())
 }
 
+/// Which of a package's objects uninstall may remove: for a package read from a path, as its
+/// install record says ([`super::record`]); for the built-in package, what it owns.
+struct Removable<'a> {
+    package: &'a Package,
+    /// `None`: the built-in package; `Some(None)`: a package read from a path, with no record.
+    record: Option<Option<&'a super::record::InstallRecord>>,
+}
+
+impl Ownership for Removable<'_> {
+    fn owns(&self, kind: Kind, name: &str) -> bool {
+        let declared = self.package.owns(kind, name);
+        let inferred = self
+            .package
+            .identity
+            .as_ref()
+            .is_some_and(|i| i.provenance == super::Provenance::Inferred);
+        match self.record {
+            None => declared,
+            Some(Some(r)) => {
+                r.created(kind, name) || (declared && !inferred && !r.found(kind, name))
+            }
+            // A bare export says nothing of who created its tables and fields.
+            Some(None) => declared && !(inferred && matches!(kind, Kind::DataTable | Kind::Field)),
+        }
+    }
+}
+
 /// What uninstall will do, decided from the plan alone, before any change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
@@ -302,10 +329,24 @@ pub fn uninstall(
         )?;
     }
     let org_name = client.org().name.clone();
+    let record = match &package.identity {
+        Some(id) => {
+            let path = super::record::path(&request.backup_dir, &org_name, &id.name);
+            Some((
+                super::record::read(&request.backup_dir, &org_name, &id.name)?,
+                path,
+            ))
+        }
+        None => None,
+    };
+    let removable = Removable {
+        package,
+        record: record.as_ref().map(|(r, _)| r.as_ref()),
+    };
     let before = export(client).map_err(|e| stopped("the export of the org", e, &done, None))?;
 
     // Only the package's tables that are on the org need the question, and not with --delete-data.
-    let probe = Plan::install(&package.res, package, &before);
+    let probe = Plan::install(&package.res, &removable, &before);
     let tables: Vec<String> = probe
         .owned()
         .filter(|c| c.kind == Kind::DataTable && c.action != Action::Create)
@@ -327,7 +368,38 @@ pub fn uninstall(
         force: request.force,
         delete_data: request.delete_data,
     };
-    let mut plan = Plan::uninstall(&package.res, package, &before, &with_rows, options);
+    let mut plan = Plan::uninstall(&package.res, &removable, &before, &with_rows, options);
+    // What a package read from a path carries but cannot prove is its own: kept and listed
+    // without a record, left alone (it is not the package's) with one.
+    let mut found_before = vec![];
+    if let Some((record, path)) = &record {
+        for c in probe.changes.iter().filter(|c| {
+            !matches!(c.action, Action::Create | Action::Absent)
+                && !c
+                    .uuid
+                    .as_deref()
+                    .is_some_and(|u| super::INTERNAL_UUIDS.contains(&u))
+                && !removable.owns(c.kind, &c.name)
+        }) {
+            if record.is_some() {
+                found_before.push(object_label(c.kind, &c.name));
+                continue;
+            }
+            let mut kept = c.clone();
+            kept.owner = crate::plan::Owner::Package;
+            kept.action = Action::Keep;
+            kept.diffs = vec![];
+            kept.reason = Some(format!(
+                "kept: no install record ({}) says this package's install created it, and \
+                 respack removes only what it can prove is the package's",
+                path.display()
+            ));
+            kept.kept_because = Some("has no install record".into());
+            plan.changes.push(kept);
+        }
+        plan.sort();
+        plan.keep_what_kept_objects_need(&before);
+    }
     if let Some(why) = &unknown {
         for c in plan.changes.iter_mut() {
             if c.kind == Kind::DataTable
@@ -347,6 +419,18 @@ pub fn uninstall(
         deleted: vec![],
     };
     printer.say(&render::plan(&report.plan, PlanView::Uninstall, style))?;
+    match &record {
+        Some((None, path)) if report.kept().next().is_some() => {
+            printer.say(&render::event(&Event::NoRecord { record: path }))?
+        }
+        Some((Some(_), path)) if !found_before.is_empty() => {
+            printer.say(&render::event(&Event::FoundBefore {
+                record: path,
+                objects: &found_before,
+            }))?
+        }
+        _ => {}
+    }
     match &decision {
         UninstallDecision::NothingToDo => {
             // Nothing will change, so no backup either: a re-run that removes nothing leaves
@@ -409,7 +493,7 @@ pub fn uninstall(
     })?;
     let verify = Plan::uninstall(
         &package.res,
-        package,
+        &removable,
         &after,
         &BTreeSet::new(),
         UninstallOptions {
@@ -431,6 +515,16 @@ pub fn uninstall(
         .collect();
     if !still.is_empty() {
         return Err(OpsError::NotRemoved { still });
+    }
+    if let Some((Some(r), _)) = &record {
+        let removed: Vec<(Kind, String)> = report
+            .plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .map(|c| (c.kind, c.name.clone()))
+            .collect();
+        super::record::write(&request.backup_dir, &r.clone().after_uninstall(&removed))?;
     }
     printer.say(&render::event(&Event::UninstallVerified {
         org: &org_name,
