@@ -164,10 +164,13 @@ fn plan_against(
         .map(|c| c.name.clone())
         .collect();
     if tables.is_empty() {
-        return Ok(probe);
+        let mut plan = probe;
+        super::uninstall::keep_what_soar_cannot_delete(&mut plan, org);
+        return Ok(plan);
     }
     let (with_rows, unknown) = tables_with_rows(client, &tables)?;
     let mut plan = Plan::restore(&package.res, package, backup, org, &with_rows);
+    super::uninstall::keep_what_soar_cannot_delete(&mut plan, org);
     if let Some(why) = unknown {
         // The org could not say: the tables are kept as if they had rows, and the reason says so.
         for c in plan.changes.iter_mut() {

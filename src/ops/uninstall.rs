@@ -121,20 +121,68 @@ pub fn tables_with_rows(
     Ok((found, None))
 }
 
+/// Whether respack deletes objects of `kind` through SOAR's REST API, with the call
+/// [`remove`] makes: rules, workflows, functions, message destinations, scripts, data tables
+/// and fields of every type (`reference/res-format.md` §2.9), and the kinds SOAR's UI deletes
+/// through the same API at `/{collection}/{id}`: playbooks, phases, incident types, artifact
+/// types (`/artifact_types`) and layouts. Automatic tasks, roles, workspaces, tags, apps and
+/// the rest have no DELETE respack knows of: uninstall keeps them and says so.
+pub fn deletable(kind: Kind) -> bool {
+    api_kind(kind).is_some() || matches!(kind, Kind::DataTable | Kind::Field)
+}
+
+/// The REST collection of a kind deleted at `/{collection}/{id}`.
+fn api_kind(kind: Kind) -> Option<crate::soar::Kind> {
+    use crate::soar::Kind as Api;
+    Some(match kind {
+        Kind::Rule => Api::Rule,
+        Kind::Workflow => Api::Workflow,
+        Kind::Function => Api::Function,
+        Kind::MessageDestination => Api::MessageDestination,
+        Kind::Script => Api::Script,
+        Kind::Playbook => Api::Playbook,
+        Kind::Phase => Api::Phase,
+        Kind::IncidentType => Api::IncidentType,
+        Kind::ArtifactType => Api::ArtifactType,
+        Kind::Layout => Api::Layout,
+        _ => return None,
+    })
+}
+
+/// Turn every planned delete SOAR has no REST call for into a keep, with the reason, and keep
+/// what those objects need in turn.
+pub(super) fn keep_what_soar_cannot_delete(plan: &mut Plan, org: &Value) {
+    let mut changed = false;
+    for c in plan
+        .changes
+        .iter_mut()
+        .filter(|c| c.action == Action::Delete && !deletable(c.kind))
+    {
+        c.action = Action::Keep;
+        c.reason = Some(format!(
+            "kept: SOAR's REST API has no call to delete a {}; remove it in the SOAR UI if it is \
+             no longer wanted",
+            c.kind
+        ));
+        c.kept_because = Some("SOAR cannot delete through its API".into());
+        changed = true;
+    }
+    if changed {
+        plan.keep_what_kept_objects_need(org);
+    }
+}
+
 /// Remove one object by the org's id (or its API name when the export had no id).
 fn remove(client: &Client, c: &Change) -> Result<(), OpsError> {
-    use crate::soar::Kind as Api;
     let handle = match &c.org_id {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
         _ => c.name.clone(),
     };
     let result = match c.kind {
-        Kind::Rule => client.delete(Api::Rule, &handle),
-        Kind::Workflow => client.delete(Api::Workflow, &handle),
-        Kind::Function => client.delete(Api::Function, &handle),
-        Kind::MessageDestination => client.delete(Api::MessageDestination, &handle),
-        Kind::Script => client.delete(Api::Script, &handle),
+        kind if api_kind(kind).is_some() => {
+            client.delete(api_kind(kind).expect("checked just above"), &handle)
+        }
         Kind::DataTable => client.delete_type(&c.name),
         Kind::Field => match c.name.split_once('/') {
             Some((ty, name)) => client.delete_field(ty, name),
@@ -411,6 +459,7 @@ pub fn uninstall(
             }
         }
     }
+    keep_what_soar_cannot_delete(&mut plan, &before);
     let decision = UninstallDecision::decide(&plan, request);
     let mut report = UninstallReport {
         outcome: UninstallOutcome::NothingToDo,
