@@ -8,7 +8,9 @@ use crate::soar::Client;
 /// For each dependency integration (QRadar Advisor 2.0, MITRE 1.0, QRadar 2.0 optional), each
 /// object the package needs: functions by uuid and name with their input fields, message
 /// destinations, data tables and their columns, the incident field — present, different (another
-/// version of the integration) or missing. One export of the org; nothing is changed.
+/// version of the integration) or missing. One export of the org; nothing is changed. With
+/// --package PATH, the dependencies that package's respack.toml names (for a bare export: its
+/// message destinations, their functions and inputs).
 ///
 /// Exit 0 when every object of every required integration is on the org (different versions
 /// included), 1 when one is missing, 2 when the org cannot be reached.

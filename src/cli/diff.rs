@@ -12,6 +12,9 @@ use crate::soar::Client;
 /// missing). Updates show a unified diff of the normalised JSON, and of scripts and workflow
 /// steps as text. `--format json` prints the plan that install and uninstall execute.
 ///
+/// With --package PATH, the package at PATH (any export, or a source directory) instead of the
+/// built-in one.
+///
 /// Exit 0; with --exit-code, 1 when an install would change the org (a package object is missing,
 /// changed or in conflict, or a dependency object is missing); dependency objects that differ
 /// because the org runs a newer integration are reported but do not count. 2 when the org

@@ -16,6 +16,11 @@ use crate::soar::Client;
 /// shown, then the import is accepted (--yes, or after a prompt on a terminal) and a fresh export
 /// must show nothing left to install. Re-running on an org that is up to date changes nothing.
 ///
+/// With --package PATH (any export, or a source directory), the package at PATH: its manifest
+/// (or, for a bare export, its message destinations with their functions and inputs) names its
+/// dependencies; what the import created is noted in --backup-dir
+/// (`<org>-installed-<package>.json`), which `respack uninstall --package` reads.
+///
 /// Without a terminal, install needs --yes. It refuses when a required integration is missing
 /// (--force overrides) or when an object of the package's name belongs to someone else.
 ///

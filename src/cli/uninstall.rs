@@ -4,7 +4,14 @@ use std::path::PathBuf;
 use super::{CmdResult, ConnArgs, Exit};
 use crate::ops::{self, backup, UninstallOutcome, UninstallRequest};
 
-/// Remove the package's own rules, workflows and data table; dependency objects are never touched.
+/// Remove the package's own objects; dependency objects are never touched.
+///
+/// Without --package: the built-in package's two rules, two workflows and data table. With
+/// --package PATH: what the install record in --backup-dir (`<org>-installed-<package>.json`,
+/// written by `respack install --package`) says the package's installs created, dependency
+/// objects included, and nothing the org had before. Without a record, the objects the package
+/// owns (a source directory's respack.toml says which), keeping its dependency objects (and a
+/// bare export's data tables and fields) with that reason.
 ///
 /// Objects are matched by uuid and API name and removed in dependency order: rules, then
 /// workflows, then the data table. An owned object changed on the org since install is listed

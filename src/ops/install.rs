@@ -115,7 +115,7 @@ impl InstallDecision {
     pub fn decide(check: &CheckReport, plan: &Plan, options: &InstallOptions) -> InstallDecision {
         let missing: Vec<String> = check
             .missing_required()
-            .map(|i| format!("{} {}", i.name, i.version))
+            .map(|i| super::check::versioned(&i.name, &i.version))
             .collect();
         if !missing.is_empty() && !options.force {
             return InstallDecision::RefuseMissing { missing };

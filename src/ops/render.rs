@@ -73,9 +73,8 @@ pub fn check(report: &CheckReport, style: Style) -> String {
         let need = if i.required { "required" } else { "optional" };
         let _ = writeln!(
             out,
-            "\n{} {} ({}, {need}): {status}",
-            style.bold(&i.name),
-            i.version,
+            "\n{} ({}, {need}): {status}",
+            style.bold(&super::check::versioned(&i.name, &i.version)),
             i.package
         );
         if let Some(note) = &i.note {
@@ -277,7 +276,11 @@ pub fn install_decision(
             .as_deref()
             .map(|n| format!(" ({n})"))
             .unwrap_or_default();
-        let _ = writeln!(out, "{} {}: {status}{note}", i.name, i.version);
+        let _ = writeln!(
+            out,
+            "{}: {status}{note}",
+            super::check::versioned(&i.name, &i.version)
+        );
     }
     out.push('\n');
     out.push_str(&self::plan(plan, PlanView::Install, style));
