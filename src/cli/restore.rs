@@ -10,7 +10,8 @@ use crate::ops::{self, backup, RestoreOutcome, RestoreRequest};
 /// objects in the backup are compared with a fresh export of the org: what the backup has and
 /// the org lacks or has otherwise is re-imported with the backup's definitions, and what the
 /// org has and the backup lacks (created since) is deleted, in uninstall's order. Dependency
-/// objects are never touched. A data table created since that now holds incidents' rows, an
+/// objects are never touched, except, with --package PATH, those the install record beside
+/// BACKUP (`<org>-installed-<package>.json`) says that package's installs created. A data table created since that now holds incidents' rows, an
 /// object of the backup's name with another uuid, and whatever an object staying on the org
 /// needs are kept, with the reason. `respack backups` lists the backups.
 ///

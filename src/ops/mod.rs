@@ -16,6 +16,10 @@
 //!   (uninstall's ordered deletes) → verify.
 //! - [`backup`]: the full export written before anything changes; the list `respack backups`
 //!   shows and prunes.
+//! - `package`: a [`Package`] read from any path (`--package`): an export in any form or a
+//!   source directory, its dependencies named by its manifest or inferred.
+//! - [`record`]: what an install of such a package created on the org, which its uninstall
+//!   (and restore) removes, and nothing the org had before.
 //! - `pending`: the note of an import whose acceptance got no answer, rejected by the next run.
 //! - [`render`]: the text forms, coloured only on a terminal.
 //!
@@ -26,8 +30,9 @@
 //!
 //! Every command makes a fixed number of HTTP calls, whatever the size of the org: the session,
 //! `GET /rest/const` (whether to export playbooks), one export, and for install the import POST
-//! and PUT plus a second export; for uninstall one search for rows in the package's data table
-//! and one DELETE per owned object (bounded by the package, never by the org). Everything else
+//! and PUT plus a second export; for uninstall one search for rows in the package's data tables,
+//! one DELETE per object it removes (bounded by the package, never by the org) and a second
+//! export. Everything else
 //! is read from the export. Restore makes install's import calls when something comes back
 //! and uninstall's DELETEs when something goes, plus one search for rows before the plan and
 //! one after the verifying export, and only when the plan would delete a data table. A failed

@@ -438,12 +438,18 @@ pub fn event(e: &Event<'_>) -> String {
             "install record written to {}: {created} object(s) created by this package's installs (uninstall removes those)",
             path.display()
         ),
-        Event::FoundBefore { record, objects } => format!(
-            "left alone: {} object(s) the package carries that the org had before its install ({}): {}",
-            objects.len(),
-            record.display(),
-            objects.join(", ")
-        ),
+        Event::FoundBefore { record, objects } => {
+            // The first few name the kind of thing left; all of them are in the record.
+            const SHOWN: usize = 12;
+            let more = objects.len().saturating_sub(SHOWN);
+            format!(
+                "left alone: {} object(s) the package carries that the org had before its install ({}): {}{}",
+                objects.len(),
+                record.display(),
+                objects[..objects.len().min(SHOWN)].join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            )
+        }
         Event::NoRecord { record } => format!(
             "no install record {}: respack cannot tell what this package's install created, so it \
              keeps the objects it cannot prove are the package's (listed as kept)",

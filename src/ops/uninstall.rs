@@ -125,8 +125,10 @@ pub fn tables_with_rows(
 /// [`remove`] makes: rules, workflows, functions, message destinations, scripts, data tables
 /// and fields of every type (`reference/res-format.md` §2.9), and the kinds SOAR's UI deletes
 /// through the same API at `/{collection}/{id}`: playbooks, phases, incident types, artifact
-/// types (`/artifact_types`) and layouts. Automatic tasks, roles, workspaces, tags, apps and
-/// the rest have no DELETE respack knows of: uninstall keeps them and says so.
+/// types (`/artifact_types`), layouts, automatic tasks (`/automatic_tasks`, the resource
+/// resilient-circuits reads them from), roles, workspaces and tags. Apps (§2.8: no endpoint in
+/// any source), inbound destinations and case matching profiles have no DELETE respack knows
+/// of: uninstall keeps them and says so.
 pub fn deletable(kind: Kind) -> bool {
     api_kind(kind).is_some() || matches!(kind, Kind::DataTable | Kind::Field)
 }
@@ -145,6 +147,10 @@ fn api_kind(kind: Kind) -> Option<crate::soar::Kind> {
         Kind::IncidentType => Api::IncidentType,
         Kind::ArtifactType => Api::ArtifactType,
         Kind::Layout => Api::Layout,
+        Kind::AutomaticTask => Api::AutomaticTask,
+        Kind::Role => Api::Role,
+        Kind::Workspace => Api::Workspace,
+        Kind::Tag => Api::Tag,
         _ => return None,
     })
 }
@@ -160,8 +166,8 @@ pub(super) fn keep_what_soar_cannot_delete(plan: &mut Plan, org: &Value) {
     {
         c.action = Action::Keep;
         c.reason = Some(format!(
-            "kept: SOAR's REST API has no call to delete a {}; remove it in the SOAR UI if it is \
-             no longer wanted",
+            "kept: SOAR's REST API has no call to delete this {}; remove it in the SOAR UI if it \
+             is no longer wanted",
             c.kind
         ));
         c.kept_because = Some("SOAR cannot delete through its API".into());

@@ -27,7 +27,7 @@ use super::store::{ImportId, Org, OrgId, Store, StoredObject};
 type ApiResult<T = Json<Value>> = Result<T, ApiError>;
 
 /// Object collections served generically under `/rest/orgs/{org_id}/<collection>`.
-const COLLECTIONS: [Kind; 10] = [
+const COLLECTIONS: [Kind; 14] = [
     Kind::Rule,
     Kind::Workflow,
     Kind::Function,
@@ -38,6 +38,10 @@ const COLLECTIONS: [Kind; 10] = [
     Kind::IncidentType,
     Kind::ArtifactType,
     Kind::Layout,
+    Kind::AutomaticTask,
+    Kind::Role,
+    Kind::Workspace,
+    Kind::Tag,
 ];
 
 /// A collection's REST path: its list key in an export, but for artifact types, which SOAR

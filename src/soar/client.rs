@@ -186,6 +186,11 @@ pub enum Kind {
     ArtifactType,
     /// Layouts (incident tabs and forms).
     Layout,
+    /// Automatic tasks (task templates of phases): `/automatic_tasks`.
+    AutomaticTask,
+    Role,
+    Workspace,
+    Tag,
 }
 
 impl Kind {
@@ -201,6 +206,10 @@ impl Kind {
             Kind::IncidentType => "incident_types",
             Kind::ArtifactType => "artifact_types",
             Kind::Layout => "layouts",
+            Kind::AutomaticTask => "automatic_tasks",
+            Kind::Role => "roles",
+            Kind::Workspace => "workspaces",
+            Kind::Tag => "tags",
         }
     }
 

@@ -418,3 +418,105 @@ fn bad_package_paths_are_refused_naming_the_file_and_what_is_wrong() {
         }
     }
 }
+
+#[test]
+fn restore_with_the_package_undoes_its_install_dependencies_it_created_included() {
+    let shared = require_shared!();
+    let org = Served::start(false);
+    let path = community(&shared, "fn_mitre_integration_export.res");
+    let bk = org.backups().display().to_string();
+    let before = org.names();
+    org.cli(&[
+        "install",
+        "--package",
+        &path,
+        "--yes",
+        "--force",
+        "--backup-dir",
+        &bk,
+    ])
+    .success();
+    let backup = std::fs::read_dir(org.backups())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-before-install.res"))
+        .expect("install wrote its backup");
+    let backup = backup.display().to_string();
+    let again = org.dir.path().join("bk2").display().to_string();
+    org.cli(&[
+        "restore",
+        &backup,
+        "--package",
+        &path,
+        "--yes",
+        "--backup-dir",
+        &again,
+    ])
+    .success();
+    assert_eq!(org.names(), before);
+}
+
+/// An app zip as `resilient-sdk package` makes it: `app.json`, `export.res` and the
+/// integration's code, zipped.
+fn app_zip(export: &Path, out: &Path) {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("app.json", options).unwrap();
+    zip.write_all(br#"{"name": "fn_main_mock_integration"}"#)
+        .unwrap();
+    zip.start_file("export.res", options).unwrap();
+    zip.write_all(&std::fs::read(export).unwrap()).unwrap();
+    zip.start_file("fn_main_mock_integration-1.0.0.tar.gz", options)
+        .unwrap();
+    zip.write_all(b"not read").unwrap();
+    zip.finish().unwrap();
+}
+
+#[test]
+fn an_app_zip_with_automatic_tasks_phases_and_a_playbook_goes_on_and_off_again() {
+    let shared = require_shared!();
+    let org = Served::start(false);
+    let zip = org.dir.path().join("app-1.0.0.zip");
+    app_zip(&shared.join("corpus/res/sdk_mock_reload_export_w_playbook.res"), &zip);
+    let path = zip.display().to_string();
+    let bk = org.backups().display().to_string();
+    let before = org.names();
+    org.cli(&[
+        "install",
+        "--package",
+        &path,
+        "--yes",
+        "--force",
+        "--backup-dir",
+        &bk,
+    ])
+    .success();
+    let installed = names_by_kind(&org.export());
+    for list in [
+        "automatic_tasks",
+        "phases",
+        "playbooks",
+        "incident_artifact_types",
+    ] {
+        assert!(
+            installed.get(list).map_or(0, BTreeSet::len)
+                > before.get(list).map_or(0, BTreeSet::len),
+            "{list}: nothing installed"
+        );
+    }
+    org.cli(&["diff", "--package", &path, "--exit-code"])
+        .success();
+    org.cli(&[
+        "uninstall",
+        "--package",
+        &path,
+        "--yes",
+        "--backup-dir",
+        &bk,
+    ])
+    .success()
+    .stdout_has("removed task ")
+    .stdout_has("removed playbook ");
+    assert_eq!(org.names(), before);
+}
