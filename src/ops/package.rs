@@ -9,9 +9,13 @@
 //!   destination, the functions delivered on it and their input fields ([`Provenance::Inferred`]).
 //!
 //! The package owns every object it holds except its dependencies and the internal incident
-//! type and field every export carries (`reference/res-format.md` §1.10). What an install of it
-//! created on an org is what [`super::record`] keeps: uninstall trusts that record, not the
-//! file, for everything the file alone cannot prove is the package's.
+//! type and field every export carries (`reference/res-format.md` §1.10); a bare export, which
+//! says nothing of who created what, does not own its data tables and fields either (but for
+//! its rules' activity fields): apps carry tables and incident fields other apps created, and
+//! an older copy of one must never overwrite the org's. Like dependencies, install creates
+//! those when missing and never changes them. What an install created on an org is what
+//! [`super::record`] keeps: uninstall trusts that record, not the file, for everything the file
+//! alone cannot prove is the package's.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -110,6 +114,11 @@ impl Package {
         identity: Identity,
     ) -> Package {
         let deps = dependency_keys(&manifest.dependencies);
+        let carried = |kind: Kind, name: &str| {
+            identity.provenance == Provenance::Inferred
+                && (kind == Kind::DataTable
+                    || (kind == Kind::Field && !name.starts_with("actioninvocation/")))
+        };
         let mut owned = Vec::new();
         for kind in Kind::ALL {
             for o in list(value, kind) {
@@ -119,7 +128,7 @@ impl Package {
                 let Some(name) = kind.api_name(o) else {
                     continue;
                 };
-                if !deps.contains(&(kind, name.to_string())) {
+                if !deps.contains(&(kind, name.to_string())) && !carried(kind, &name) {
                     owned.push((kind, name.into_owned()));
                 }
             }

@@ -312,8 +312,9 @@ impl Ownership for Removable<'_> {
             Some(Some(r)) => {
                 r.created(kind, name) || (declared && !inferred && !r.found(kind, name))
             }
-            // A bare export says nothing of who created its tables and fields.
-            Some(None) => declared && !(inferred && matches!(kind, Kind::DataTable | Kind::Field)),
+            // What the package owns (a bare export owns neither its data tables nor its fields:
+            // `Package::load`).
+            Some(None) => declared,
         }
     }
 }

@@ -478,7 +478,10 @@ fn an_app_zip_with_automatic_tasks_phases_and_a_playbook_goes_on_and_off_again()
     let shared = require_shared!();
     let org = Served::start(false);
     let zip = org.dir.path().join("app-1.0.0.zip");
-    app_zip(&shared.join("corpus/res/sdk_mock_reload_export_w_playbook.res"), &zip);
+    app_zip(
+        &shared.join("corpus/res/sdk_mock_reload_export_w_playbook.res"),
+        &zip,
+    );
     let path = zip.display().to_string();
     let bk = org.backups().display().to_string();
     let before = org.names();
@@ -519,4 +522,47 @@ fn an_app_zip_with_automatic_tasks_phases_and_a_playbook_goes_on_and_off_again()
     .stdout_has("removed task ")
     .stdout_has("removed playbook ");
     assert_eq!(org.names(), before);
+}
+
+#[test]
+fn a_bare_file_never_overwrites_a_data_table_the_org_already_has() {
+    let shared = require_shared!();
+    let org = Served::start(false);
+    let mitre = community(&shared, "fn_mitre_integration_export.res");
+    let bk = org.backups().display().to_string();
+    org.cli(&[
+        "install",
+        "--package",
+        &mitre,
+        "--yes",
+        "--force",
+        "--backup-dir",
+        &bk,
+    ])
+    .success();
+    // The built-in package carries MITRE 1.0's mitre_attack_techniques (tech_description);
+    // the org runs MITRE 2.x (technique_description).
+    let dist = org.dir.path().join("dist");
+    respack(["build", "--out"]).arg(&dist).run().success();
+    let builtin = dist.join("qraw_mitre.res").display().to_string();
+    org.cli(&[
+        "install",
+        "--package",
+        &builtin,
+        "--yes",
+        "--force",
+        "--backup-dir",
+        &bk,
+    ])
+    .success();
+    let table = org.client().get_type("mitre_attack_techniques").unwrap();
+    let columns: BTreeSet<&String> = table["fields"].as_object().unwrap().keys().collect();
+    assert!(
+        columns.contains(&"technique_description".to_string()),
+        "{columns:?}"
+    );
+    assert!(
+        !columns.contains(&"tech_description".to_string()),
+        "{columns:?}"
+    );
 }
