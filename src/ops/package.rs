@@ -71,13 +71,6 @@ impl Package {
     pub fn load(path: &Path) -> Result<Package, SourceError> {
         let (value, manifest, provenance) = if path.is_dir() {
             let loaded = source::load(path, false)?;
-            // The model check, with file and line when it fails (as `respack build` does).
-            let bytes = match source::res_bytes(&loaded) {
-                Ok(b) => b,
-                Err(SourceError::Model { .. }) => source::res_bytes(&source::load(path, true)?)?,
-                Err(e) => return Err(e),
-            };
-            drop(bytes);
             (loaded.value, loaded.manifest, Provenance::Manifest)
         } else {
             let (doc, value) = source::read_export(path)?;
@@ -85,13 +78,20 @@ impl Package {
             let manifest = Manifest::for_export(&name, &value);
             (value, manifest, Provenance::Inferred)
         };
-        let res: ResFile = serde_json::from_value(value.clone()).map_err(|e| {
-            SourceError::Res(res::ResError::Schema {
-                origin: res::Origin::file(path),
-                pointer: String::new(),
-                message: e.to_string(),
-            })
-        })?;
+        let res: ResFile = match serde_json::from_value(value.clone()) {
+            Ok(res) => res,
+            Err(e) => {
+                if provenance == Provenance::Manifest {
+                    // Read again keeping what names the file and line, as `respack build` does.
+                    source::res_bytes(&source::load(path, true)?)?;
+                }
+                return Err(SourceError::Res(res::ResError::Schema {
+                    origin: res::Origin::file(path),
+                    pointer: String::new(),
+                    message: e.to_string(),
+                }));
+            }
+        };
         Ok(Package::from_parts(
             res,
             &value,

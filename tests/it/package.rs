@@ -566,3 +566,35 @@ fn a_bare_file_never_overwrites_a_data_table_the_org_already_has() {
         "{columns:?}"
     );
 }
+
+#[test]
+fn a_source_directory_with_a_member_of_the_wrong_type_is_refused_at_its_file_and_line() {
+    let shared = require_shared!();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    respack([
+        "unpack",
+        &community(&shared, "fn_mitre_integration_export.res"),
+        "--out",
+    ])
+    .arg(&src)
+    .run()
+    .success();
+    let rule = src.join("actions/MITRE%3A Get Tactic information.json");
+    let text = std::fs::read_to_string(&rule).unwrap();
+    assert!(text.contains("\"enabled\": true"), "{text}");
+    std::fs::write(
+        &rule,
+        text.replace("\"enabled\": true", "\"enabled\": \"yes\""),
+    )
+    .unwrap();
+    respack(["diff", "--package"])
+        .arg(&src)
+        .arg("--config")
+        .arg(dir.path().join("no-such-app.config"))
+        .run()
+        .code(2)
+        .stderr_has("MITRE%3A Get Tactic information.json:")
+        .stderr_has("expected a boolean")
+        .stderr_has("help:");
+}
