@@ -7,6 +7,13 @@
 //! is one `POST /rest/search_ex` for data-table rows of the package's tables, whatever the
 //! number of incidents. Dependency objects are never in the plan, so never touched.
 //!
+//! A package read with `--package` goes by its install record instead ([`super::record`],
+//! read from `--backup-dir`): what the package's installs created is removed, dependency
+//! objects included, and what the org had before is left alone. Without a record, the objects
+//! the package owns are removed and its dependency objects kept and listed with the reason, so
+//! the run exits 1. Objects of kinds SOAR's API has no DELETE for ([`deletable`]) are kept with
+//! that reason.
+//!
 //! Objects already gone count as done, so a re-run after a failure (or after a delete whose
 //! answer was lost) finishes the job.
 
