@@ -67,6 +67,26 @@ impl ConnArgs {
     }
 }
 
+/// `--package PATH`: which package a command works on.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PackageArgs {
+    /// The package: a .res (any serialisation), .resz, .tar, .tar.gz, an app zip, or a source
+    /// directory as `respack unpack` writes it [default: the built-in package]
+    #[arg(long, value_name = "PATH")]
+    pub package: Option<PathBuf>,
+}
+
+impl PackageArgs {
+    /// Read the package (before any connection: a bad path costs no call to the org).
+    pub fn load(&self) -> Result<crate::ops::Package, super::CmdError> {
+        match &self.package {
+            None => Ok(crate::ops::Package::builtin()),
+            // The error names the file and what is wrong with it, with a help line.
+            Some(path) => Ok(crate::ops::Package::load(path)?),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! `respack diff`: the package against the live org.
 use super::{print_json, CmdResult, ConnArgs, Exit, Format};
+use crate::ops;
 use crate::ops::render::{self, PlanView, Style};
-use crate::ops::{self, Package};
 use crate::soar::Client;
 
 /// Compare the package with the org: create / update / unchanged / conflict per object.
@@ -12,12 +12,17 @@ use crate::soar::Client;
 /// missing). Updates show a unified diff of the normalised JSON, and of scripts and workflow
 /// steps as text. `--format json` prints the plan that install and uninstall execute.
 ///
+/// With --package PATH, the package at PATH (any export, or a source directory) instead of the
+/// built-in one.
+///
 /// Exit 0; with --exit-code, 1 when an install would change the org (a package object is missing,
 /// changed or in conflict, or a dependency object is missing); dependency objects that differ
 /// because the org runs a newer integration are reported but do not count. 2 when the org
 /// cannot be reached.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub package: super::conn::PackageArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Exit 1 when an install would change the org
@@ -29,8 +34,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
+    let package = args.package.load()?;
     let client = Client::connect(args.conn.settings(env)?)?;
-    let result = ops::diff::diff(&client, &Package::builtin());
+    let result = ops::diff::diff(&client, &package);
     super::install::report_calls(&client, env);
     let plan = result?;
     match args.format {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::term::Out;
 use super::{CmdResult, ConnArgs, Exit};
 use crate::ops::render::Style;
-use crate::ops::{self, backup, Consent, InstallOptions, InstallOutcome, Package};
+use crate::ops::{self, backup, Consent, InstallOptions, InstallOutcome};
 use crate::soar::Client;
 
 /// Import the package: check, plan, backup export, import, accept, verify.
@@ -15,6 +15,11 @@ use crate::soar::Client;
 /// own objects and the dependency objects missing on the org; the server's preview messages are
 /// shown, then the import is accepted (--yes, or after a prompt on a terminal) and a fresh export
 /// must show nothing left to install. Re-running on an org that is up to date changes nothing.
+///
+/// With --package PATH (any export, or a source directory), the package at PATH: its manifest
+/// (or, for a bare export, its message destinations with their functions and inputs) names its
+/// dependencies; what the import created is noted in --backup-dir
+/// (`<org>-installed-<package>.json`), which `respack uninstall --package` reads.
 ///
 /// Without a terminal, install needs --yes. It refuses when a required integration is missing
 /// (--force overrides) or when an object of the package's name belongs to someone else.
@@ -26,6 +31,8 @@ use crate::soar::Client;
 /// be reached to do so, it is noted in --backup-dir and the next install or uninstall rejects it.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub package: super::conn::PackageArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Show the plan and the server's preview, then reject the import
@@ -127,8 +134,9 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             .backup_dir
             .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
     };
+    let package = args.package.load()?;
     let report = on_org(&args.conn, env, args.yes, |client, consent, out, style| {
-        ops::install::install(client, &Package::builtin(), &options, consent, out, style)
+        ops::install::install(client, &package, &options, consent, out, style)
     })?;
     if args.force && !report.check.ok && report.outcome == InstallOutcome::Installed {
         let missing: Vec<&str> = report

@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 
 use super::{CmdResult, ConnArgs, Exit};
-use crate::ops::{self, backup, Package, RestoreOutcome, RestoreRequest};
+use crate::ops::{self, backup, RestoreOutcome, RestoreRequest};
 
 /// Bring the package's objects back to a backup that install, uninstall or restore wrote.
 ///
@@ -10,7 +10,8 @@ use crate::ops::{self, backup, Package, RestoreOutcome, RestoreRequest};
 /// objects in the backup are compared with a fresh export of the org: what the backup has and
 /// the org lacks or has otherwise is re-imported with the backup's definitions, and what the
 /// org has and the backup lacks (created since) is deleted, in uninstall's order. Dependency
-/// objects are never touched. A data table created since that now holds incidents' rows, an
+/// objects are never touched, except, with --package PATH, those the install record beside
+/// BACKUP (`<org>-installed-<package>.json`) says that package's installs created. A data table created since that now holds incidents' rows, an
 /// object of the backup's name with another uuid, and whatever an object staying on the org
 /// needs are kept, with the reason. `respack backups` lists the backups.
 ///
@@ -28,6 +29,8 @@ pub struct Args {
     /// The backup to restore: a `<org>-<time>-before-<command>.res` file
     #[arg(value_name = "BACKUP")]
     pub backup: PathBuf,
+    #[command(flatten)]
+    pub package: super::conn::PackageArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Show what would be re-imported and removed, change nothing
@@ -49,9 +52,10 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             .backup_dir
             .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
     };
+    let package = args.package.load()?;
     let report =
         super::install::on_org(&args.conn, env, args.yes, |client, consent, out, style| {
-            ops::restore::restore(client, &Package::builtin(), &request, consent, out, style)
+            ops::restore::restore(client, &package, &request, consent, out, style)
         })?;
     let kept = super::install::report_kept("not brought back", report.kept())?;
     Ok(match report.outcome {

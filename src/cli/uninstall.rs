@@ -2,9 +2,16 @@
 use std::path::PathBuf;
 
 use super::{CmdResult, ConnArgs, Exit};
-use crate::ops::{self, backup, Package, UninstallOutcome, UninstallRequest};
+use crate::ops::{self, backup, UninstallOutcome, UninstallRequest};
 
-/// Remove the package's own rules, workflows and data table; dependency objects are never touched.
+/// Remove the package's own objects; dependency objects are never touched.
+///
+/// Without --package: the built-in package's two rules, two workflows and data table. With
+/// --package PATH: what the install record in --backup-dir (`<org>-installed-<package>.json`,
+/// written by `respack install --package`) says the package's installs created, dependency
+/// objects included, and nothing the org had before. Without a record, the objects the package
+/// owns (a source directory's respack.toml says which), keeping its dependency objects (and a
+/// bare export's data tables and fields) with that reason.
 ///
 /// Objects are matched by uuid and API name and removed in dependency order: rules, then
 /// workflows, then the data table. An owned object changed on the org since install is listed
@@ -23,6 +30,8 @@ use crate::ops::{self, backup, Package, UninstallOutcome, UninstallRequest};
 /// is safe).
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub package: super::conn::PackageArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Show what would be removed, remove nothing
@@ -51,9 +60,10 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
             .backup_dir
             .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
     };
+    let package = args.package.load()?;
     let report =
         super::install::on_org(&args.conn, env, args.yes, |client, consent, out, style| {
-            ops::uninstall::uninstall(client, &Package::builtin(), &request, consent, out, style)
+            ops::uninstall::uninstall(client, &package, &request, consent, out, style)
         })?;
     let kept = super::install::report_kept("kept on the org", report.kept())?;
     Ok(match report.outcome {

@@ -32,20 +32,7 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let (value, manifest, extras): (_, _, &[(&str, &[u8])]) = match &args.file {
         Some(file) => {
             let (doc, value) = source::read_export(file)?;
-            // A member of an archive names the package better than the archive does, but for
-            // an app zip's generic `export.res`.
-            let named_by = doc
-                .origin
-                .member
-                .as_deref()
-                .map(PathBuf::from)
-                .filter(|m| m.file_stem().is_some_and(|s| s != "export"));
-            let stem = named_by
-                .as_deref()
-                .unwrap_or(file)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let stem = source::export_stem(&doc, file);
             let manifest = Manifest::for_export(&source::package_name(&stem), &value);
             (value, manifest, &[])
         }

@@ -19,6 +19,7 @@ impl Package {
                 .into_iter()
                 .map(integration)
                 .collect(),
+            identity: None,
         }
     }
 }

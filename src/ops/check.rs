@@ -158,6 +158,16 @@ impl CheckReport {
     }
 }
 
+/// `name version`, or the name alone when the package names no version (a dependency a
+/// manifest or a bare export names without one).
+pub(crate) fn versioned(name: &str, version: &str) -> String {
+    if version.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} {version}")
+    }
+}
+
 fn integration(spec: &IntegrationSpec, org: &OrgIndex) -> IntegrationReport {
     let objects: Vec<ObjectReport> = spec.objects.iter().map(|o| object(o, org)).collect();
     let missing = objects
@@ -176,13 +186,22 @@ fn integration(spec: &IntegrationSpec, org: &OrgIndex) -> IntegrationReport {
     let note = match (status, spec.required) {
         (IntegrationStatus::Installed, _) => None,
         (IntegrationStatus::Different, _) => Some(format!(
-            "installed, but not as version {} defines it: the package may not work as described \
+            "installed, but not as {} defines it: the package may not work as described \
              where the objects below differ",
-            spec.version
+            if spec.version.is_empty() {
+                "the package".to_string()
+            } else {
+                format!("version {}", spec.version)
+            }
         )),
         (_, true) => Some(format!(
-            "required: install {} {} (or newer) first; `respack install` refuses without it",
-            spec.name, spec.version
+            "required: install {}{} first; `respack install` refuses without it",
+            versioned(&spec.name, &spec.version),
+            if spec.version.is_empty() {
+                ""
+            } else {
+                " (or newer)"
+            }
         )),
         (_, false) => Some(match &spec.without {
             Some(what) => format!("optional: without it only {what}"),

@@ -23,12 +23,6 @@ use crate::plan::{Action, Change, Plan};
 use crate::res::Kind;
 use crate::soar::{Client, ImportDecision, ImportDto, ImportMessage, SoarError, TransportKind};
 
-/// The internal incident type and field every importable file carries (res-format.md §1.10).
-const INTERNAL_UUIDS: &[&str] = &[
-    "bfeec2d4-3770-11e8-ad39-4a0004044aa0",
-    "bfeec2d4-3770-11e8-ad39-4a0004044aa1",
-];
-
 /// How to install.
 #[derive(Debug, Clone)]
 pub struct InstallOptions {
@@ -81,11 +75,7 @@ pub fn import_file(package: &Package, plan: &Plan) -> Value {
             continue;
         };
         list.retain(|o| {
-            let internal = o
-                .get("uuid")
-                .and_then(Value::as_str)
-                .is_some_and(|u| INTERNAL_UUIDS.contains(&u));
-            internal
+            super::is_internal(o)
                 || kind
                     .api_name(o)
                     .is_some_and(|n| wanted.contains(&(kind, &*n)))
@@ -125,7 +115,7 @@ impl InstallDecision {
     pub fn decide(check: &CheckReport, plan: &Plan, options: &InstallOptions) -> InstallDecision {
         let missing: Vec<String> = check
             .missing_required()
-            .map(|i| format!("{} {}", i.name, i.version))
+            .map(|i| super::check::versioned(&i.name, &i.version))
             .collect();
         if !missing.is_empty() && !options.force {
             return InstallDecision::RefuseMissing { missing };
@@ -235,6 +225,15 @@ pub fn install(
         InstallDecision::Import { dry_run, .. } => dry_run,
     };
 
+    // The package's install record, read before anything changes: a damaged one stops here.
+    let previous = match (&package.identity, dry_run) {
+        (Some(id), false) => Some(super::record::read(
+            &options.backup_dir,
+            &org_name,
+            &id.name,
+        )?),
+        _ => None,
+    };
     if !dry_run {
         consent.ensure_possible("install")?;
         let path = backup::write(&options.backup_dir, &org_name, "install", &before)?;
@@ -272,6 +271,22 @@ pub fn install(
         return Ok(report);
     }
     accept(client, &dto, &options.backup_dir, &mut progress)?;
+    if let (Some(identity), Some(previous)) = (&package.identity, &previous) {
+        // Written as soon as the org has applied the import, before the verification: what the
+        // import created is on the org whether or not the verification then passes.
+        let record = super::record::InstallRecord::after_install(
+            previous.as_ref(),
+            identity,
+            &org_name,
+            &report.plan,
+            report.backup.clone(),
+        );
+        let path = super::record::write(&options.backup_dir, &record)?;
+        progress.happened(render::Event::RecordWritten {
+            path: &path,
+            created: record.created.len(),
+        })?;
+    }
 
     let after = export(client).map_err(|e| {
         progress.stopped(
@@ -442,6 +457,7 @@ pub(super) fn resolve_pending(
 
 #[cfg(test)]
 mod tests {
+    use super::super::INTERNAL_UUIDS;
     use super::*;
     use crate::res;
     use serde_json::json;
@@ -463,6 +479,7 @@ mod tests {
                 (Kind::Workflow, "my_wf".into()),
             ],
             integrations: vec![],
+            identity: None,
         }
     }
 

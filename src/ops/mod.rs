@@ -16,6 +16,10 @@
 //!   (uninstall's ordered deletes) → verify.
 //! - [`backup`]: the full export written before anything changes; the list `respack backups`
 //!   shows and prunes.
+//! - `package`: a [`Package`] read from any path (`--package`): an export in any form or a
+//!   source directory, its dependencies named by its manifest or inferred.
+//! - [`record`]: what an install of such a package created on the org, which its uninstall
+//!   (and restore) removes, and nothing the org had before.
 //! - `pending`: the note of an import whose acceptance got no answer, rejected by the next run.
 //! - [`render`]: the text forms, coloured only on a terminal.
 //!
@@ -26,8 +30,9 @@
 //!
 //! Every command makes a fixed number of HTTP calls, whatever the size of the org: the session,
 //! `GET /rest/const` (whether to export playbooks), one export, and for install the import POST
-//! and PUT plus a second export; for uninstall one search for rows in the package's data table
-//! and one DELETE per owned object (bounded by the package, never by the org). Everything else
+//! and PUT plus a second export; for uninstall one search for rows in the package's data tables,
+//! one DELETE per object it removes (bounded by the package, never by the org) and a second
+//! export. Everything else
 //! is read from the export. Restore makes install's import calls when something comes back
 //! and uninstall's DELETEs when something goes, plus one search for rows before the plan and
 //! one after the verifying export, and only when the plan would delete a data table. A failed
@@ -39,7 +44,9 @@ mod builtin;
 pub mod check;
 pub mod diff;
 pub mod install;
+mod package;
 mod pending;
+pub mod record;
 pub mod render;
 pub mod restore;
 pub mod uninstall;
@@ -55,6 +62,7 @@ use crate::soar::{Client, ExportOptions, ImportId, SoarError};
 
 pub use check::{CheckReport, IntegrationSpec, ObjectSpec, PartSpec};
 pub use install::{InstallOptions, InstallOutcome, InstallReport};
+pub use package::{is_internal, Identity, Provenance, INTERNAL_UUIDS};
 pub use restore::{RestoreOutcome, RestoreReport, RestoreRequest};
 pub use uninstall::{UninstallOutcome, UninstallReport, UninstallRequest};
 
@@ -70,6 +78,11 @@ pub struct Package {
     pub owned: Vec<(Kind, String)>,
     /// The integrations whose objects the package needs.
     pub integrations: Vec<IntegrationSpec>,
+    /// For a package read from a path (`--package`): its name, version and where its ownership
+    /// comes from; install records what it created under that name ([`record`]). `None` for
+    /// the built-in package (and test packages), whose ownership is declared in code and whose
+    /// dependencies are the integrations' own: never removed, no record needed.
+    pub identity: Option<Identity>,
 }
 
 impl Ownership for Package {
@@ -258,6 +271,12 @@ pub enum OpsError {
     )]
     NotRestored { remaining: Vec<String> },
 
+    #[error("cannot read or write the install record {}: {source}", path.display())]
+    Record {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("cannot read the backups in {}: {source}", path.display())]
     BackupDir {
         path: PathBuf,
@@ -345,6 +364,11 @@ impl Help for OpsError {
                  only what is still to do"
                     .into(),
             ),
+            OpsError::Record { path, .. } => Some(format!(
+                "check {}: it is the JSON file in which install notes what it created (deleting \
+                 it makes uninstall keep every dependency object and say so)",
+                path.display()
+            )),
             OpsError::BackupDir { .. } => {
                 Some("choose the folder the backups are in with --backup-dir".into())
             }

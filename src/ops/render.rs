@@ -73,9 +73,8 @@ pub fn check(report: &CheckReport, style: Style) -> String {
         let need = if i.required { "required" } else { "optional" };
         let _ = writeln!(
             out,
-            "\n{} {} ({}, {need}): {status}",
-            style.bold(&i.name),
-            i.version,
+            "\n{} ({}, {need}): {status}",
+            style.bold(&super::check::versioned(&i.name, &i.version)),
             i.package
         );
         if let Some(note) = &i.note {
@@ -277,7 +276,11 @@ pub fn install_decision(
             .as_deref()
             .map(|n| format!(" ({n})"))
             .unwrap_or_default();
-        let _ = writeln!(out, "{} {}: {status}{note}", i.name, i.version);
+        let _ = writeln!(
+            out,
+            "{}: {status}{note}",
+            super::check::versioned(&i.name, &i.version)
+        );
     }
     out.push('\n');
     out.push_str(&self::plan(plan, PlanView::Install, style));
@@ -404,6 +407,20 @@ pub enum Event<'a> {
     },
     /// `respack backups --prune`: a backup removed.
     Pruned(&'a Path),
+    /// Install noted what it created ([`super::record`]).
+    RecordWritten {
+        path: &'a Path,
+        created: usize,
+    },
+    /// Uninstall leaves alone what the org had before the package's install.
+    FoundBefore {
+        record: &'a Path,
+        objects: &'a [String],
+    },
+    /// Uninstall found no install record: dependency objects are kept.
+    NoRecord {
+        record: &'a Path,
+    },
 }
 
 /// The line an event prints.
@@ -417,6 +434,27 @@ pub fn event(e: &Event<'_>) -> String {
              the plan below starts from the org as it is now."
         ),
         Event::BackupWritten(path) => format!("backup of the org written to {}", path.display()),
+        Event::RecordWritten { path, created } => format!(
+            "install record written to {}: {created} object(s) created by this package's installs (uninstall removes those)",
+            path.display()
+        ),
+        Event::FoundBefore { record, objects } => {
+            // The first few name the kind of thing left; all of them are in the record.
+            const SHOWN: usize = 12;
+            let more = objects.len().saturating_sub(SHOWN);
+            format!(
+                "left alone: {} object(s) the package carries that the org had before its install ({}): {}{}",
+                objects.len(),
+                record.display(),
+                objects[..objects.len().min(SHOWN)].join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            )
+        }
+        Event::NoRecord { record } => format!(
+            "no install record {}: respack cannot tell what this package's install created, so it \
+             keeps the objects it cannot prove are the package's (listed as kept)",
+            record.display()
+        ),
         Event::ImportPending { id, messages } => {
             let mut s = format!("import {id} is pending; the server says:");
             for m in *messages {
@@ -495,6 +533,10 @@ pub fn done(e: &Event<'_>) -> String {
             format!("found import {id} of an earlier run no longer pending")
         }
         Event::BackupWritten(path) => format!("backup written to {}", path.display()),
+        Event::RecordWritten { path, .. } => {
+            format!("install record written to {}", path.display())
+        }
+        Event::FoundBefore { .. } | Event::NoRecord { .. } => String::new(),
         Event::ImportPending { id, .. } => {
             format!("import {id} uploaded and pending (a pending import changes nothing)")
         }

@@ -6,7 +6,8 @@
 //! what the backup has and the org lacks or has otherwise is re-imported from the backup (the
 //! import and acceptance of install), what the org has and the backup lacks was created since
 //! and is deleted (the ordered deletes of uninstall, keeping what something staying needs).
-//! Dependency objects are never in the plan.
+//! Dependency objects are never in the plan, except, for a package read with `--package`, those
+//! its install record beside the backup says its installs created ([`super::record`]).
 //!
 //! Same shape as install and uninstall: export → plan → decide ([`RestoreDecision`]) → render →
 //! ask → backup of the state it replaces → import → deletes → a fresh export to verify. Every
@@ -139,6 +140,7 @@ fn import_file(backup: &ResFile, plan: &Plan) -> Value {
         res: backup.clone(),
         owned: vec![],
         integrations: vec![],
+        identity: None,
     };
     let mut res = install::import_file(&from_backup, plan);
     if let Some(o) = res.as_object_mut() {
@@ -163,10 +165,13 @@ fn plan_against(
         .map(|c| c.name.clone())
         .collect();
     if tables.is_empty() {
-        return Ok(probe);
+        let mut plan = probe;
+        super::uninstall::keep_what_soar_cannot_delete(&mut plan, org);
+        return Ok(plan);
     }
     let (with_rows, unknown) = tables_with_rows(client, &tables)?;
     let mut plan = Plan::restore(&package.res, package, backup, org, &with_rows);
+    super::uninstall::keep_what_soar_cannot_delete(&mut plan, org);
     if let Some(why) = unknown {
         // The org could not say: the tables are kept as if they had rows, and the reason says so.
         for c in plan.changes.iter_mut() {
@@ -182,6 +187,29 @@ fn plan_against(
     Ok(plan)
 }
 
+/// For a package read from a path, the package owning also what its install record (beside
+/// the backup: `--backup-dir` of the install) says its installs created, dependency objects
+/// included: restoring a backup from before the install then removes them, as the backup
+/// proves the org lacked them. `None` when there is nothing to add.
+fn with_created(package: &Package, backup: &Path, org: &str) -> Result<Option<Package>, OpsError> {
+    let Some(identity) = &package.identity else {
+        return Ok(None);
+    };
+    let dir = backup.parent().unwrap_or(Path::new("."));
+    let Some(record) = super::record::read(dir, org, &identity.name)? else {
+        return Ok(None);
+    };
+    let mut package = package.clone();
+    for o in &record.created {
+        if let Some(kind) = Kind::from_list_key(&o.list) {
+            if !crate::plan::Ownership::owns(&package, kind, &o.name) {
+                package.owned.push((kind, o.name.clone()));
+            }
+        }
+    }
+    Ok(Some(package))
+}
+
 /// Run a restore against the org `client` is connected to, writing progress to `out`: read
 /// the backup, resolve an import an earlier run left pending, export, plan, decide
 /// ([`RestoreDecision`]), render, then act.
@@ -195,6 +223,8 @@ pub fn restore(
 ) -> Result<RestoreReport, OpsError> {
     let org_name = client.org().name.clone();
     let backup_res = read_backup(&request.backup, &org_name)?;
+    let with_record = with_created(package, &request.backup, &org_name)?;
+    let package = with_record.as_ref().unwrap_or(package);
     let mut progress = Progress {
         command: "restore",
         backup: None,

@@ -7,6 +7,13 @@
 //! is one `POST /rest/search_ex` for data-table rows of the package's tables, whatever the
 //! number of incidents. Dependency objects are never in the plan, so never touched.
 //!
+//! A package read with `--package` goes by its install record instead ([`super::record`],
+//! read from `--backup-dir`): what the package's installs created is removed, dependency
+//! objects included, and what the org had before is left alone. Without a record, the objects
+//! the package owns are removed and its dependency objects kept and listed with the reason, so
+//! the run exits 1. Objects of kinds SOAR's API has no DELETE for ([`deletable`]) are kept with
+//! that reason.
+//!
 //! Objects already gone count as done, so a re-run after a failure (or after a delete whose
 //! answer was lost) finishes the job.
 
@@ -19,7 +26,7 @@ use serde_json::{json, Value};
 
 use super::render::{self, Event, PlanView, Style};
 use super::{backup, export, object_label, Consent, OpsError, Package, Printer};
-use crate::plan::{Action, Change, Plan, UninstallOptions};
+use crate::plan::{Action, Change, Ownership, Plan, UninstallOptions};
 use crate::res::Kind;
 use crate::soar::{Client, SoarError, TransportKind};
 
@@ -121,20 +128,74 @@ pub fn tables_with_rows(
     Ok((found, None))
 }
 
+/// Whether respack deletes objects of `kind` through SOAR's REST API, with the call
+/// [`remove`] makes: rules, workflows, functions, message destinations, scripts, data tables
+/// and fields of every type (`reference/res-format.md` §2.9), and the kinds SOAR's UI deletes
+/// through the same API at `/{collection}/{id}`: playbooks, phases, incident types, artifact
+/// types (`/artifact_types`), layouts, automatic tasks (`/automatic_tasks`, the resource
+/// resilient-circuits reads them from), roles, workspaces and tags. Apps (§2.8: no endpoint in
+/// any source), inbound destinations and case matching profiles have no DELETE respack knows
+/// of: uninstall keeps them and says so.
+pub fn deletable(kind: Kind) -> bool {
+    api_kind(kind).is_some() || matches!(kind, Kind::DataTable | Kind::Field)
+}
+
+/// The REST collection of a kind deleted at `/{collection}/{id}`.
+fn api_kind(kind: Kind) -> Option<crate::soar::Kind> {
+    use crate::soar::Kind as Api;
+    Some(match kind {
+        Kind::Rule => Api::Rule,
+        Kind::Workflow => Api::Workflow,
+        Kind::Function => Api::Function,
+        Kind::MessageDestination => Api::MessageDestination,
+        Kind::Script => Api::Script,
+        Kind::Playbook => Api::Playbook,
+        Kind::Phase => Api::Phase,
+        Kind::IncidentType => Api::IncidentType,
+        Kind::ArtifactType => Api::ArtifactType,
+        Kind::Layout => Api::Layout,
+        Kind::AutomaticTask => Api::AutomaticTask,
+        Kind::Role => Api::Role,
+        Kind::Workspace => Api::Workspace,
+        Kind::Tag => Api::Tag,
+        _ => return None,
+    })
+}
+
+/// Turn every planned delete SOAR has no REST call for into a keep, with the reason, and keep
+/// what those objects need in turn.
+pub(super) fn keep_what_soar_cannot_delete(plan: &mut Plan, org: &Value) {
+    let mut changed = false;
+    for c in plan
+        .changes
+        .iter_mut()
+        .filter(|c| c.action == Action::Delete && !deletable(c.kind))
+    {
+        c.action = Action::Keep;
+        c.reason = Some(format!(
+            "kept: SOAR's REST API has no call to delete this {}; remove it in the SOAR UI if it \
+             is no longer wanted",
+            c.kind
+        ));
+        c.kept_because = Some("SOAR cannot delete through its API".into());
+        changed = true;
+    }
+    if changed {
+        plan.keep_what_kept_objects_need(org);
+    }
+}
+
 /// Remove one object by the org's id (or its API name when the export had no id).
 fn remove(client: &Client, c: &Change) -> Result<(), OpsError> {
-    use crate::soar::Kind as Api;
     let handle = match &c.org_id {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
         _ => c.name.clone(),
     };
     let result = match c.kind {
-        Kind::Rule => client.delete(Api::Rule, &handle),
-        Kind::Workflow => client.delete(Api::Workflow, &handle),
-        Kind::Function => client.delete(Api::Function, &handle),
-        Kind::MessageDestination => client.delete(Api::MessageDestination, &handle),
-        Kind::Script => client.delete(Api::Script, &handle),
+        kind if api_kind(kind).is_some() => {
+            client.delete(api_kind(kind).expect("checked just above"), &handle)
+        }
         Kind::DataTable => client.delete_type(&c.name),
         Kind::Field => match c.name.split_once('/') {
             Some((ty, name)) => client.delete_field(ty, name),
@@ -237,6 +298,34 @@ pub(super) fn remove_in_order(
     Ok(())
 }
 
+/// Which of a package's objects uninstall may remove: for a package read from a path, as its
+/// install record says ([`super::record`]); for the built-in package, what it owns.
+struct Removable<'a> {
+    package: &'a Package,
+    /// `None`: the built-in package; `Some(None)`: a package read from a path, with no record.
+    record: Option<Option<&'a super::record::InstallRecord>>,
+}
+
+impl Ownership for Removable<'_> {
+    fn owns(&self, kind: Kind, name: &str) -> bool {
+        let declared = self.package.owns(kind, name);
+        let inferred = self
+            .package
+            .identity
+            .as_ref()
+            .is_some_and(|i| i.provenance == super::Provenance::Inferred);
+        match self.record {
+            None => declared,
+            Some(Some(r)) => {
+                r.created(kind, name) || (declared && !inferred && !r.found(kind, name))
+            }
+            // What the package owns (a bare export owns neither its data tables nor its fields:
+            // `Package::load`).
+            Some(None) => declared,
+        }
+    }
+}
+
 /// What uninstall will do, decided from the plan alone, before any change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
@@ -302,10 +391,24 @@ pub fn uninstall(
         )?;
     }
     let org_name = client.org().name.clone();
+    let record = match &package.identity {
+        Some(id) => {
+            let path = super::record::path(&request.backup_dir, &org_name, &id.name);
+            Some((
+                super::record::read(&request.backup_dir, &org_name, &id.name)?,
+                path,
+            ))
+        }
+        None => None,
+    };
+    let removable = Removable {
+        package,
+        record: record.as_ref().map(|(r, _)| r.as_ref()),
+    };
     let before = export(client).map_err(|e| stopped("the export of the org", e, &done, None))?;
 
     // Only the package's tables that are on the org need the question, and not with --delete-data.
-    let probe = Plan::install(&package.res, package, &before);
+    let probe = Plan::install(&package.res, &removable, &before);
     let tables: Vec<String> = probe
         .owned()
         .filter(|c| c.kind == Kind::DataTable && c.action != Action::Create)
@@ -327,7 +430,38 @@ pub fn uninstall(
         force: request.force,
         delete_data: request.delete_data,
     };
-    let mut plan = Plan::uninstall(&package.res, package, &before, &with_rows, options);
+    let mut plan = Plan::uninstall(&package.res, &removable, &before, &with_rows, options);
+    // What a package read from a path carries but cannot prove is its own: kept and listed
+    // without a record, left alone (it is not the package's) with one.
+    let mut found_before = vec![];
+    if let Some((record, path)) = &record {
+        for c in probe.changes.iter().filter(|c| {
+            !matches!(c.action, Action::Create | Action::Absent)
+                && !c
+                    .uuid
+                    .as_deref()
+                    .is_some_and(|u| super::INTERNAL_UUIDS.contains(&u))
+                && !removable.owns(c.kind, &c.name)
+        }) {
+            if record.is_some() {
+                found_before.push(object_label(c.kind, &c.name));
+                continue;
+            }
+            let mut kept = c.clone();
+            kept.owner = crate::plan::Owner::Package;
+            kept.action = Action::Keep;
+            kept.diffs = vec![];
+            kept.reason = Some(format!(
+                "kept: no install record ({}) says this package's install created it, and \
+                 respack removes only what it can prove is the package's",
+                path.display()
+            ));
+            kept.kept_because = Some("has no install record".into());
+            plan.changes.push(kept);
+        }
+        plan.sort();
+        plan.keep_what_kept_objects_need(&before);
+    }
     if let Some(why) = &unknown {
         for c in plan.changes.iter_mut() {
             if c.kind == Kind::DataTable
@@ -339,6 +473,7 @@ pub fn uninstall(
             }
         }
     }
+    keep_what_soar_cannot_delete(&mut plan, &before);
     let decision = UninstallDecision::decide(&plan, request);
     let mut report = UninstallReport {
         outcome: UninstallOutcome::NothingToDo,
@@ -347,6 +482,18 @@ pub fn uninstall(
         deleted: vec![],
     };
     printer.say(&render::plan(&report.plan, PlanView::Uninstall, style))?;
+    match &record {
+        Some((None, path)) if report.kept().next().is_some() => {
+            printer.say(&render::event(&Event::NoRecord { record: path }))?
+        }
+        Some((Some(_), path)) if !found_before.is_empty() => {
+            printer.say(&render::event(&Event::FoundBefore {
+                record: path,
+                objects: &found_before,
+            }))?
+        }
+        _ => {}
+    }
     match &decision {
         UninstallDecision::NothingToDo => {
             // Nothing will change, so no backup either: a re-run that removes nothing leaves
@@ -409,7 +556,7 @@ pub fn uninstall(
     })?;
     let verify = Plan::uninstall(
         &package.res,
-        package,
+        &removable,
         &after,
         &BTreeSet::new(),
         UninstallOptions {
@@ -431,6 +578,16 @@ pub fn uninstall(
         .collect();
     if !still.is_empty() {
         return Err(OpsError::NotRemoved { still });
+    }
+    if let Some((Some(r), _)) = &record {
+        let removed: Vec<(Kind, String)> = report
+            .plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .map(|c| (c.kind, c.name.clone()))
+            .collect();
+        super::record::write(&request.backup_dir, &r.clone().after_uninstall(&removed))?;
     }
     printer.say(&render::event(&Event::UninstallVerified {
         org: &org_name,

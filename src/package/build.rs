@@ -302,6 +302,15 @@ fn table_json(table: &TableDef, table_id: i64, ids: &mut Ids) -> Value {
     })
 }
 
+/// The internal incident type and field as a resource file: what every SOAR org has once
+/// anything was imported into it, and what `respack serve` gives a new org.
+pub fn internal_objects(export_date_ms: i64) -> Value {
+    json!({
+        "incident_types": [internal_incident_type_json(export_date_ms)],
+        "fields": [internal_field_json()],
+    })
+}
+
 fn internal_field_json() -> Value {
     json!({
         "export_key": "incident/internal_customizations_field",

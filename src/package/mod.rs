@@ -21,7 +21,9 @@ mod build;
 
 use crate::res::{Kind, ObjectUuid, ResFile};
 
-pub use build::{step_body, workflow_xml, INTERNAL_FIELD_UUID, INTERNAL_INCIDENT_TYPE_UUID};
+pub use build::{
+    internal_objects, step_body, workflow_xml, INTERNAL_FIELD_UUID, INTERNAL_INCIDENT_TYPE_UUID,
+};
 pub use deps::{dependencies, DependencyObject, Integration};
 
 /// The admin's guide shipped at the root of `resqrawmitre.tar` (`package/README.md`).

@@ -106,16 +106,23 @@ impl Change {
     /// Package objects first; then the order SOAR needs objects removed in (rules before the
     /// workflows they run, workflows before the tables they write), then by name.
     pub(super) fn sort_key(&self) -> (Owner, u8, String) {
+        // Layouts show fields, and automatic tasks sit in phases and incident types: each goes
+        // before what it uses.
         let rank = match self.kind {
             Kind::Rule => 0,
             Kind::Workflow => 1,
             Kind::Playbook => 2,
-            Kind::Function => 3,
-            Kind::Field => 4,
-            Kind::MessageDestination => 5,
-            Kind::Script => 6,
-            Kind::DataTable => 7,
-            _ => 8,
+            Kind::Layout => 3,
+            Kind::Function => 4,
+            Kind::Field => 5,
+            Kind::MessageDestination => 6,
+            Kind::Script => 7,
+            Kind::DataTable => 8,
+            Kind::AutomaticTask => 9,
+            Kind::Phase => 10,
+            Kind::IncidentType => 11,
+            Kind::ArtifactType => 12,
+            _ => 13,
         };
         (self.owner, rank, self.name.clone())
     }

@@ -156,6 +156,11 @@ impl Plan {
         self.keep_what_kept_objects_need(org);
     }
 
+    /// Put the changes back in their order (after a caller added some).
+    pub fn sort(&mut self) {
+        self.changes.sort_by_key(Change::sort_key);
+    }
+
     /// The changes the package owns.
     pub fn owned(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.owner == Owner::Package)

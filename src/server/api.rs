@@ -27,7 +27,7 @@ use super::store::{ImportId, Org, OrgId, Store, StoredObject};
 type ApiResult<T = Json<Value>> = Result<T, ApiError>;
 
 /// Object collections served generically under `/rest/orgs/{org_id}/<collection>`.
-const COLLECTIONS: [Kind; 9] = [
+const COLLECTIONS: [Kind; 14] = [
     Kind::Rule,
     Kind::Workflow,
     Kind::Function,
@@ -36,8 +36,22 @@ const COLLECTIONS: [Kind; 9] = [
     Kind::Playbook,
     Kind::Phase,
     Kind::IncidentType,
+    Kind::ArtifactType,
     Kind::Layout,
+    Kind::AutomaticTask,
+    Kind::Role,
+    Kind::Workspace,
+    Kind::Tag,
 ];
+
+/// A collection's REST path: its list key in an export, but for artifact types, which SOAR
+/// exports as `incident_artifact_types` and serves at `/artifact_types`.
+fn collection_path(kind: Kind) -> &'static str {
+    match kind {
+        Kind::ArtifactType => "artifact_types",
+        k => k.list_key(),
+    }
+}
 
 /// The routes of this module, with their state.
 pub fn routes(state: AppState) -> Router {
@@ -82,8 +96,8 @@ pub fn routes(state: AppState) -> Router {
             get(get_type_field).delete(delete_type_field),
         );
     for kind in COLLECTIONS {
-        let list = format!("/rest/orgs/{{org}}/{}", kind.list_key());
-        let one = format!("/rest/orgs/{{org}}/{}/{{handle}}", kind.list_key());
+        let list = format!("/rest/orgs/{{org}}/{}", collection_path(kind));
+        let one = format!("/rest/orgs/{{org}}/{}/{{handle}}", collection_path(kind));
         r = r
             .route(
                 &list,

@@ -265,10 +265,23 @@ fn write_atomic(path: &Path, text: &str, what: &'static str) -> Result<(), Serve
 
 /// Make sure org `org_name` exists with an admin user, and issue it a new API key (the
 /// database cannot give back an old one's secret). Returns the org, the key and its admin.
-fn prepare_org(store: &Store, org_name: &str) -> Result<(Org, ApiKey, store::User), ServerError> {
+fn prepare_org(
+    store: &mut Store,
+    org_name: &str,
+) -> Result<(Org, ApiKey, store::User), ServerError> {
     let org = match store.org_by_name(org_name)? {
         Some(o) => o,
-        None => store.create_org(org_name)?,
+        None => {
+            let org = store.create_org(org_name)?;
+            // As on SOAR, where every org export holds them (res-format.md §1.10): the internal
+            // incident type and field every import carries are part of the org, so an import
+            // neither creates them nor can an uninstall be expected to remove them.
+            let internal = crate::package::internal_objects(store::now_ms());
+            store
+                .transaction(|tx| import::apply(tx, org.id, &internal))
+                .map_err(ServerError::Seed)?;
+            org
+        }
     };
     let key = store.issue_api_key(org.id, SERVE_KEY_NAME, KEYS_KEPT)?;
     let admin = match store.first_user_of(org.id)? {
@@ -365,7 +378,7 @@ pub fn start(opts: Options) -> Result<RunningServer, ServerError> {
         path: opts.db.clone(),
         source,
     })?;
-    let (org, api_key, admin) = prepare_org(&store, &opts.org)?;
+    let (org, api_key, admin) = prepare_org(&mut store, &opts.org)?;
     let password = store::random_token(12);
     store.set_password(admin.id, &password)?;
     let login = (admin.email, password);

@@ -179,6 +179,18 @@ pub enum Kind {
     Function,
     MessageDestination,
     Script,
+    Playbook,
+    Phase,
+    IncidentType,
+    /// Artifact types: `/artifact_types` (the export lists them as `incident_artifact_types`).
+    ArtifactType,
+    /// Layouts (incident tabs and forms).
+    Layout,
+    /// Automatic tasks (task templates of phases): `/automatic_tasks`.
+    AutomaticTask,
+    Role,
+    Workspace,
+    Tag,
 }
 
 impl Kind {
@@ -189,6 +201,15 @@ impl Kind {
             Kind::Function => "functions",
             Kind::MessageDestination => "message_destinations",
             Kind::Script => "scripts",
+            Kind::Playbook => "playbooks",
+            Kind::Phase => "phases",
+            Kind::IncidentType => "incident_types",
+            Kind::ArtifactType => "artifact_types",
+            Kind::Layout => "layouts",
+            Kind::AutomaticTask => "automatic_tasks",
+            Kind::Role => "roles",
+            Kind::Workspace => "workspaces",
+            Kind::Tag => "tags",
         }
     }
 

@@ -134,6 +134,22 @@ pub fn package_name(file_stem: &str) -> String {
     }
 }
 
+/// The file stem that names the package in an export: the archive member's, except for an app
+/// zip's generic `export.res`, else the file's.
+pub fn export_stem(doc: &res::Document, file: &Path) -> String {
+    let named_by = doc
+        .origin
+        .member
+        .as_deref()
+        .map(Path::new)
+        .filter(|m| m.file_stem().is_some_and(|s| s != "export"));
+    named_by
+        .unwrap_or(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// The files of a source directory for a resource file's JSON value: `respack.toml`,
 /// `export.json`, a folder per object list, and `extras` (name, bytes) at the root.
 pub fn unpack(

@@ -16,6 +16,7 @@ mod demo;
 mod engine;
 mod fmt;
 mod ops;
+mod package;
 mod plan;
 mod qradar;
 mod res;

@@ -452,6 +452,7 @@ fn fake_package() -> Package {
                 },
             ],
         }],
+        identity: None,
     }
 }
 
