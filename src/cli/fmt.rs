@@ -23,14 +23,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let (_, model) = res::read(&args.file)?;
-    let text = if args.strip_volatile {
-        let mut value = serde_json::to_value(&model).map_err(res::ResError::Serialise)?;
+    let doc = res::load(&args.file)?;
+    let mut value = doc.parse_checked()?;
+    if args.strip_volatile {
         res::strip_volatile(&mut value);
-        res::canonical_value(&value)?
-    } else {
-        res::to_canonical(&model)?
-    };
+    }
+    let text = res::canonical_value(&value)?;
     match &args.out {
         Some(out) => write_atomically(out, text.as_bytes())?,
         None => super::term::print(&text)?,

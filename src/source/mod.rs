@@ -850,23 +850,7 @@ pub fn res_bytes(loaded: &Loaded) -> Result<Vec<u8>, SourceError> {
 /// model would write back, since the model is lossless).
 pub fn read_export(path: &Path) -> Result<(res::Document, Value), SourceError> {
     let doc = res::load(path)?;
-    let (model, value) = std::thread::scope(|s| {
-        let check = s.spawn(|| doc.parse().map(|m| cfg!(debug_assertions).then_some(m)));
-        let value = res::parse_value(&doc.origin, &doc.text);
-        let model = check
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (model, value)
-    });
-    let model = model?;
-    let value = value?;
-    if let Some(model) = model {
-        debug_assert!(
-            serde_json::to_value(&model).ok().as_ref() == Some(&value),
-            "the resource file model changed the value of {}",
-            doc.origin
-        );
-    }
+    let value = doc.parse_checked()?;
     Ok((doc, value))
 }
 
