@@ -58,7 +58,7 @@ mod locate;
 mod manifest;
 mod names;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -346,43 +346,55 @@ pub fn write(out: &Path, files: &[SourceFile]) -> Result<(), SourceError> {
         }
         Err(_) => std::fs::create_dir_all(out).map_err(create(out))?,
     }
-    let dirs: BTreeSet<&str> = files.iter().filter_map(|f| f.dir.as_deref()).collect();
-    for d in dirs {
+    // One group per folder (the root is one too), largest first: a thread creates the files of
+    // one folder at a time. Creating a file locks its folder, so threads sharing a folder would
+    // only wait on each other (spinning, on a small machine, on the CPU the creator needs).
+    let mut groups: BTreeMap<Option<&str>, Vec<&SourceFile>> = BTreeMap::new();
+    for f in files {
+        groups.entry(f.dir.as_deref()).or_default().push(f);
+    }
+    for d in groups.keys().flatten() {
         debug_assert!(is_folder_name(d));
         let path = out.join(d);
         std::fs::create_dir(&path).map_err(create(&path))?;
     }
-    // Creating a file costs far more than writing it (the file system journals each one), and
-    // a large export has a thousand and more: several threads create them side by side.
-    let write_one = |f: &SourceFile| -> Result<(), SourceError> {
-        debug_assert!(f.dir.is_none() || names::is_plain_file_name(&f.name));
-        let path = match &f.dir {
-            Some(d) => out.join(d).join(&f.name),
-            None => out.join(&f.name),
+    let mut groups: Vec<(Option<&str>, Vec<&SourceFile>)> = groups.into_iter().collect();
+    groups.sort_by_key(|(_, g)| std::cmp::Reverse(g.len()));
+    let write_group = |(dir, group): &(Option<&str>, Vec<&SourceFile>)| -> Result<(), SourceError> {
+        let dir = match dir {
+            Some(d) => out.join(d),
+            None => out.to_path_buf(),
         };
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(create(&path))?;
-        file.write_all(&f.bytes).map_err(create(&path))
+        for f in group {
+            debug_assert!(f.dir.is_none() || names::is_plain_file_name(&f.name));
+            let path = dir.join(&f.name);
+            // create_new: O_CREAT|O_EXCL, which never follows a link and never truncates.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(create(&path))?;
+            file.write_all(&f.bytes).map_err(create(&path))?;
+        }
+        Ok(())
     };
-    let workers = WRITERS.min(files.len().div_ceil(64)).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match groups.get(i) {
+            Some(g) => write_group(g)?,
+            None => return Ok(()),
+        }
+    };
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                s.spawn(move || {
-                    files
-                        .iter()
-                        .skip(w)
-                        .step_by(workers)
-                        .try_for_each(write_one)
-                })
-            })
+        let helpers: Vec<_> = (1..WRITERS.min(groups.len()))
+            .map(|_| s.spawn(work))
             .collect();
-        handles
+        let mine: Result<(), SourceError> = work();
+        helpers
             .into_iter()
-            .try_for_each(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .fold(mine, Result::and)
     })
 }
 
