@@ -869,6 +869,17 @@ pub fn read_export(path: &Path) -> Result<(res::Document, Value), SourceError> {
 /// Build a source directory into `out/<name>.res`, and the tar when the manifest asks for one
 /// (its mtime is the export date, as for the built-in package).
 pub fn build(src: &Path, out: &Path) -> Result<Vec<Artifact>, SourceError> {
+    build_then(src, out, drop)
+}
+
+/// [`build`], handing the source it read to `release` at the end instead of dropping it: a
+/// process about to exit passes [`std::mem::forget`], since freeing a large export's value
+/// object by object is a sizeable part of a build and the OS takes the memory back anyway.
+pub fn build_then(
+    src: &Path,
+    out: &Path,
+    release: impl FnOnce(Loaded),
+) -> Result<Vec<Artifact>, SourceError> {
     let loaded = load(src, false)?;
     let res = match res_bytes(&loaded) {
         Ok(res) => res,
@@ -909,6 +920,7 @@ pub fn build(src: &Path, out: &Path) -> Result<Vec<Artifact>, SourceError> {
             sha256: crate::pack::sha256_hex(&bytes),
         });
     }
+    release(loaded);
     Ok(artifacts)
 }
 
