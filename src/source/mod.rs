@@ -344,7 +344,10 @@ pub fn write(out: &Path, files: &[SourceFile]) -> Result<(), SourceError> {
                 ),
             })
         }
-        Err(_) => std::fs::create_dir_all(out).map_err(create(out))?,
+        Err(_) => {
+            std::fs::create_dir_all(out).map_err(create(out))?;
+            mark_top_of_hierarchy(out);
+        }
     }
     // One group per folder (the root is one too), largest first: a thread creates the files of
     // one folder at a time. Creating a file locks its folder, so threads sharing a folder would
@@ -396,6 +399,37 @@ pub fn write(out: &Path, files: &[SourceFile]) -> Result<(), SourceError> {
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .fold(mine, Result::and)
     })
+}
+
+/// Mark a directory unpack has just created as the top of a hierarchy (`chattr +T`), a hint
+/// to ext4's allocator to spread its folders over block groups of their own instead of packing
+/// them, and every file in them, into its parent's. Best effort: where the file system has no
+/// such flag nothing changes. Returns whether the flag is set.
+///
+/// Why: without a journal, ext4 does not reuse an inode freed in the last minute (up to six
+/// while its block is dirty) and skips over every such inode of the group, one lookup each, to
+/// create a file. After `rm -rf SRC` of a previous unpack, or next to any program that deletes
+/// many files, each of unpack's thousand and more creates then walks the same thousand deleted
+/// inodes: 0.4-0.8 s of kernel time on the VM of docs/PERFORMANCE.md, against 0.1 s with the
+/// folders spread ("Unpack and build").
+#[cfg(target_os = "linux")]
+fn mark_top_of_hierarchy(dir: &Path) -> bool {
+    use rustix::fs::{IFlags, Mode, OFlags};
+    // The directory itself, not a link put in its place since it was created.
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let Ok(fd) = rustix::fs::open(dir, flags, Mode::empty()) else {
+        return false;
+    };
+    match rustix::fs::ioctl_getflags(&fd) {
+        Ok(f) if f.contains(IFlags::TOPDIR) => true,
+        Ok(f) => rustix::fs::ioctl_setflags(&fd, f | IFlags::TOPDIR).is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn mark_top_of_hierarchy(_dir: &Path) -> bool {
+    false
 }
 
 /// Threads [`write`] creates files with.
@@ -945,4 +979,62 @@ pub fn validate(
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `dir` carries the top-of-hierarchy flag (false where flags cannot be read).
+    #[cfg(target_os = "linux")]
+    fn is_marked(dir: &Path) -> bool {
+        use rustix::fs::{IFlags, Mode, OFlags};
+        rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())
+            .and_then(rustix::fs::ioctl_getflags)
+            .is_ok_and(|f| f.contains(IFlags::TOPDIR))
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn marking_a_new_source_directory_says_whether_it_took_and_follows_no_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        let applied = mark_top_of_hierarchy(&src);
+        assert_eq!(applied, is_marked(&src));
+        // A link in the directory's place is refused, and its target left alone.
+        let target = dir.path().join("target");
+        std::fs::create_dir(&target).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(!mark_top_of_hierarchy(&link));
+        assert!(!is_marked(&target));
+    }
+
+    #[test]
+    fn unpack_marks_only_a_directory_it_creates() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [SourceFile {
+            dir: Some("functions".into()),
+            name: "f.json".into(),
+            bytes: b"{}\n".to_vec(),
+        }];
+        let given = dir.path().join("given");
+        std::fs::create_dir(&given).unwrap();
+        write(&given, &files).unwrap();
+        let created = dir.path().join("created");
+        write(&created, &files).unwrap();
+        assert_eq!(
+            std::fs::read(created.join("functions/f.json")).unwrap(),
+            b"{}\n"
+        );
+        #[cfg(target_os = "linux")]
+        {
+            assert!(
+                !is_marked(&given),
+                "an empty directory the user gave is left as it is"
+            );
+            assert_eq!(is_marked(&created), mark_top_of_hierarchy(&created));
+        }
+    }
 }
