@@ -321,7 +321,7 @@ pub fn write(out: &Path, files: &[SourceFile]) -> Result<(), SourceError> {
             source,
         }
     }
-    match std::fs::symlink_metadata(out) {
+    let spread = match std::fs::symlink_metadata(out) {
         Ok(meta) if meta.file_type().is_symlink() => {
             return Err(SourceError::Symlink {
                 path: out.to_path_buf(),
@@ -334,6 +334,7 @@ pub fn write(out: &Path, files: &[SourceFile]) -> Result<(), SourceError> {
                     path: out.to_path_buf(),
                 });
             }
+            false
         }
         Ok(_) => {
             return Err(SourceError::Create {
@@ -346,9 +347,9 @@ pub fn write(out: &Path, files: &[SourceFile]) -> Result<(), SourceError> {
         }
         Err(_) => {
             std::fs::create_dir_all(out).map_err(create(out))?;
-            mark_top_of_hierarchy(out);
+            mark_top_of_hierarchy(out)
         }
-    }
+    };
     // One group per folder (the root is one too), largest first: a thread creates the files of
     // one folder at a time. Creating a file locks its folder, so threads sharing a folder would
     // only wait on each other (spinning, on a small machine, on the CPU the creator needs).
@@ -359,7 +360,7 @@ pub fn write(out: &Path, files: &[SourceFile]) -> Result<(), SourceError> {
     for d in groups.keys().flatten() {
         debug_assert!(is_folder_name(d));
         let path = out.join(d);
-        std::fs::create_dir(&path).map_err(create(&path))?;
+        create_folder(out, d, spread).map_err(create(&path))?;
     }
     let mut groups: Vec<(Option<&str>, Vec<&SourceFile>)> = groups.into_iter().collect();
     groups.sort_by_key(|(_, g)| std::cmp::Reverse(g.len()));
@@ -430,6 +431,38 @@ fn mark_top_of_hierarchy(dir: &Path) -> bool {
 #[cfg(not(target_os = "linux"))]
 fn mark_top_of_hierarchy(_dir: &Path) -> bool {
     false
+}
+
+/// Create the folder `out/<name>`. Under a directory marked top of a hierarchy, ext4 starts
+/// looking for a new folder's block group at a hash of its name, so the same name lands in the
+/// same group every time: the group whose inodes the previous unpack, just deleted, left
+/// "recently deleted". Made under a random name and renamed (never over anything), a folder
+/// lands in a group of its own choosing instead.
+#[cfg(target_os = "linux")]
+fn create_folder(out: &Path, name: &str, spread: bool) -> std::io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    let path = out.join(name);
+    if !spread {
+        return std::fs::create_dir(&path);
+    }
+    let tmp = out.join(format!(".respack-{:016x}.{name}", rand::random::<u64>()));
+    std::fs::create_dir(&tmp)?;
+    match renameat_with(CWD, &tmp, CWD, &path, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_dir(&tmp);
+            if e == rustix::io::Errno::INVAL {
+                // A file system without RENAME_NOREPLACE: no spreading there.
+                return std::fs::create_dir(&path);
+            }
+            Err(e.into())
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn create_folder(out: &Path, name: &str, _spread: bool) -> std::io::Result<()> {
+    std::fs::create_dir(out.join(name))
 }
 
 /// Threads [`write`] creates files with.
@@ -1028,6 +1061,12 @@ mod tests {
             std::fs::read(created.join("functions/f.json")).unwrap(),
             b"{}\n"
         );
+        // The folder made under a random name was renamed: nothing else is left behind.
+        let names: Vec<String> = std::fs::read_dir(&created)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["functions"]);
         #[cfg(target_os = "linux")]
         {
             assert!(
