@@ -48,7 +48,9 @@
 //!
 //! Unpack computes every file first ([`unpack`], no I/O), then [`write`]s them into a new or
 //! empty directory only, creating each directory and file exclusively (`O_EXCL`), so it never
-//! overwrites, never writes through a symbolic link and never writes outside the directory. A
+//! overwrites, never writes through a symbolic link and never writes outside the directory (in
+//! a directory it created itself, a folder is made under a random name and renamed into place
+//! with `RENAME_NOREPLACE`, which refuses an existing name just as `O_EXCL` does). A
 //! build reads no symbolic link, so a source checked out from someone else's repository cannot
 //! pull a file from outside it into the package.
 
