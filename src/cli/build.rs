@@ -24,7 +24,8 @@ pub struct Args {
 
 pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let artifacts = match &args.src {
-        Some(src) => crate::source::build(src, &args.out)?,
+        // The process exits right after: the source read is left to the OS to take back.
+        Some(src) => crate::source::build_then(src, &args.out, std::mem::forget)?,
         None => {
             let source_date_epoch =
                 crate::pack::source_date_epoch(env.source_date_epoch.as_deref())?;

@@ -18,27 +18,28 @@ const INTERNAL_UUIDS: &[&str] = &[
     "bfeec2d4-3770-11e8-ad39-4a0004044aa1",
 ];
 
-/// A package object and its counterpart on the org, if any.
-pub(super) struct Pair {
+/// A package object and its counterpart on the org, if any (borrowed: an org export of a
+/// thousand objects is not copied to be compared).
+pub(super) struct Pair<'o> {
     pub kind: Kind,
     pub name: String,
     package: Value,
-    org: Option<Value>,
+    org: Option<&'o Value>,
     /// Field and select-value names of both sides, for workflow steps as text.
     names: Rc<Names>,
 }
 
 /// Pair every object of the package with the org object of the same kind and API name (or,
 /// failing that, the same uuid).
-pub(super) fn objects(package: &ResFile, org: &Value) -> Vec<Pair> {
-    let package = serde_json::to_value(package).unwrap_or(Value::Null);
+pub(super) fn objects<'o>(package: &ResFile, org: &'o Value) -> Vec<Pair<'o>> {
+    let mut package = serde_json::to_value(package).unwrap_or(Value::Null);
     let mut names = Names::default();
     names.add_fields(&package);
     names.add_fields(org);
     let names = Rc::new(names);
     let mut pairs = vec![];
     for kind in Kind::ALL {
-        let ours = list(&package, kind);
+        let ours = take_list(&mut package, kind);
         if ours.is_empty() {
             continue;
         }
@@ -59,23 +60,30 @@ pub(super) fn objects(package: &ResFile, org: &Value) -> Vec<Pair> {
             if INTERNAL_UUIDS.contains(&uuid) {
                 continue;
             }
-            let Some(name) = kind.api_name(object) else {
+            let Some(name) = kind.api_name(&object) else {
                 continue;
             };
-            let counterpart = by_name
-                .get(&name)
-                .or_else(|| by_uuid.get(uuid))
-                .map(|v| (*v).clone());
+            let counterpart = by_name.get(&name).or_else(|| by_uuid.get(uuid)).copied();
+            let name = name.into_owned();
             pairs.push(Pair {
                 kind,
-                name: name.to_string(),
-                package: object.clone(),
+                name,
+                package: object,
                 org: counterpart,
                 names: names.clone(),
             });
         }
     }
     pairs
+}
+
+/// The package's objects of `kind`, moved out of it (each is kept by its pair).
+fn take_list(res: &mut Value, kind: Kind) -> Vec<Value> {
+    match res.get_mut(kind.list_key()) {
+        Some(Value::Array(a)) => std::mem::take(a),
+        Some(Value::Object(m)) => std::mem::take(m).into_iter().map(|(_, v)| v).collect(),
+        _ => vec![],
+    }
 }
 
 fn list(res: &Value, kind: Kind) -> Vec<&Value> {
@@ -110,6 +118,23 @@ fn project(org: &Value, package: &Value) -> Value {
     }
 }
 
+/// The org object as compared with the package's normalised object `ours`: restricted to the
+/// members `ours` sets ([`project`]), then normalised. The same value as projecting the
+/// normalised org (normalising decides on each member by its own key and value, and `ours`
+/// holds no member it removes), without first copying every member of the org object.
+fn comparable_org(kind: Kind, org: &Value, ours: &Value) -> Value {
+    let mut theirs = project(org, ours);
+    crate::res::strip_object(&mut theirs);
+    if let Some(o) = theirs.as_object_mut() {
+        o.remove("tags");
+        if kind == Kind::Function {
+            // Derived by the server from the workflows that call the function (§1.9).
+            o.remove("workflows");
+        }
+    }
+    theirs
+}
+
 fn pretty(v: &Value) -> String {
     crate::res::canonical_value(v).unwrap_or_default()
 }
@@ -126,7 +151,7 @@ fn unified(label: &str, org: &str, package: &str) -> TextDiff {
     }
 }
 
-impl Pair {
+impl Pair<'_> {
     fn uuid(&self) -> Option<String> {
         self.package
             .get("uuid")
@@ -161,18 +186,15 @@ impl Pair {
 
     /// The differences between the two sides, empty when they are the same.
     fn diffs(&self) -> Vec<TextDiff> {
-        let Some(org) = &self.org else { return vec![] };
+        let Some(org) = self.org else { return vec![] };
         let mut ours = normalised(&self.package);
-        let mut org = normalised(org);
         if self.kind == Kind::Function {
             // Derived by the server from the workflows that call the function (§1.9).
-            for side in [&mut ours, &mut org] {
-                if let Some(o) = side.as_object_mut() {
-                    o.remove("workflows");
-                }
+            if let Some(o) = ours.as_object_mut() {
+                o.remove("workflows");
             }
         }
-        let mut theirs = project(&org, &ours);
+        let mut theirs = comparable_org(self.kind, org, &ours);
         if self.kind == Kind::Workflow {
             same_model_same_xml(&mut theirs, &ours);
         }
@@ -371,4 +393,52 @@ fn text_parts(kind: Kind, org: &Value, package: &Value, names: &Names) -> Vec<Te
         }
     }
     vec![unified(&format!("{kind}{member}"), a, b)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// What `Pair::diffs` compared before it stopped copying whole org objects.
+    fn normalise_then_project(kind: Kind, org: &Value, ours: &Value) -> Value {
+        let mut org = normalised(org);
+        if kind == Kind::Function {
+            if let Some(o) = org.as_object_mut() {
+                o.remove("workflows");
+            }
+        }
+        project(&org, ours)
+    }
+
+    #[test]
+    fn projecting_before_normalising_compares_the_same_value() {
+        let package = json!({
+            "name": "fn_x", "uuid": "u", "id": "a string id is kept", "version": "1.0",
+            "display_name": "X", "tags": [{"tag_handle": "t"}],
+            "view_items": [{"content": "c", "id": 3}],
+            "values": [{"label": "a", "value": 7, "uuid": "v"}],
+            "nested": {"type_id": 1001, "keep": 1, "create_date": 5},
+        });
+        let org = json!({
+            "name": "fn_x", "uuid": "u", "id": 42, "version": 3, "display_name": "X (org)",
+            "export_key": "fn_x", "tags": [], "workflows": [{"name": "w"}],
+            "creator": {"id": 1}, "last_modified_time": 9,
+            "view_items": [{"content": "c", "id": 4, "element": "field_uuid"}],
+            "values": [{"label": "a", "value": 8, "uuid": "v", "id": 5}],
+            "nested": {"type_id": 1002, "keep": 2, "create_date": 6, "extra": true},
+        });
+        let mut ours = normalised(&package);
+        for kind in [Kind::Function, Kind::Field, Kind::Workflow] {
+            if let Some(o) = ours.as_object_mut() {
+                o.remove("workflows");
+            }
+            let want = normalise_then_project(kind, &org, &ours);
+            assert_eq!(comparable_org(kind, &org, &ours), want, "{kind}");
+            // The test compares something: the org's own display name and nested value remain.
+            assert_eq!(want["display_name"], "X (org)");
+            assert_eq!(want["nested"], json!({"keep": 2}));
+            assert!(want.get("id").is_none() && want.get("tags").is_none());
+        }
+    }
 }

@@ -52,6 +52,33 @@ impl Document {
     pub fn parse(&self) -> Result<ResFile, ResError> {
         parse(&self.origin, &self.text)
     }
+
+    /// The text's JSON value, checked against the typed model: what `respack fmt`, `unpack` and
+    /// the build write. The model is lossless (a value it accepts writes back as the same
+    /// value), so the value is parsed directly while a second thread checks the model; it
+    /// would cost a second copy of the export and half of `fmt`'s time to turn the model back
+    /// into a value. Debug builds compare the two.
+    pub fn parse_checked(&self) -> Result<serde_json::Value, ResError> {
+        let (model, value) = std::thread::scope(|s| {
+            let check = s.spawn(|| self.parse().map(|m| cfg!(debug_assertions).then_some(m)));
+            let value = parse_value(&self.origin, &self.text);
+            let model = check
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (model, value)
+        });
+        // The model's error first: it names the member that does not fit.
+        let model = model?;
+        let value = value?;
+        if let Some(model) = model {
+            debug_assert!(
+                serde_json::to_value(&model).ok().as_ref() == Some(&value),
+                "the resource file model changed the value of {}",
+                self.origin
+            );
+        }
+        Ok(value)
+    }
 }
 
 /// Read a file of any supported container into its JSON text.

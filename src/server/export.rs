@@ -98,29 +98,36 @@ pub fn export(store: &Store, org: OrgId, id: i64, date: i64) -> Result<Value, St
     let workflows = store.objects(org, Kind::Workflow)?;
     let callers = Callers::new(&workflows);
     for kind in Kind::ALL {
-        let objects = store.objects(org, kind)?;
+        // Each stored body is read once and moved into the export; the workflows, which the
+        // callers index borrows, are copied rather than read and parsed a second time.
+        let objects = match kind {
+            Kind::Workflow => workflows.clone(),
+            _ => store.objects(org, kind)?,
+        };
+        let order = matches!(kind, Kind::Rule | Kind::AutomaticTask).then(|| {
+            objects
+                .iter()
+                .filter_map(|o| o.uuid.clone())
+                .map(Value::String)
+                .collect::<Vec<_>>()
+        });
         let list: Vec<Value> = objects
-            .iter()
+            .into_iter()
             .map(|o| match kind {
-                Kind::Function => function_view(o, &callers),
+                Kind::Function => function_view(&o, &callers),
                 Kind::DataTable => {
                     // Exports carry data tables with a null id (their columns keep the
                     // table's server id as type_id).
-                    let mut b = o.body.clone();
+                    let mut b = o.body;
                     if let Some(m) = b.as_object_mut() {
                         m.insert("id".into(), Value::Null);
                     }
                     b
                 }
-                _ => o.body.clone(),
+                _ => o.body,
             })
             .collect();
-        if kind == Kind::Rule || kind == Kind::AutomaticTask {
-            let order: Vec<Value> = objects
-                .iter()
-                .filter_map(|o| o.uuid.clone())
-                .map(Value::String)
-                .collect();
+        if let Some(order) = order {
             let key = if kind == Kind::Rule {
                 "action_order"
             } else {
