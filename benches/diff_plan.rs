@@ -176,6 +176,7 @@ fn synthetic() -> (Value, Package) {
         res,
         owned,
         integrations: vec![],
+        identity: None,
     };
     (org, package)
 }
