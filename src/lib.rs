@@ -23,6 +23,7 @@
 
 pub mod appconfig;
 pub mod attack;
+pub mod civil;
 pub mod cli;
 pub mod demo;
 pub mod emulate;

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::limits::{ms, Clock, Limits};
-use super::store::{KeyPrincipal, Org, OrgId, Store, User};
+use super::store::{self, KeyPrincipal, Org, OrgId, Store, User};
 
 /// Facts about the running server handlers may need.
 #[derive(Debug, Clone)]
@@ -217,22 +217,17 @@ impl Caller {
             .map(str::to_string);
         let (now, idle) = (state.now_ms(), ms(state.limits().session_idle));
         let found = state
-            .with_store(move |s| {
-                let Some((user_id, csrf)) = s.session(&token, now, idle)? else {
-                    return Ok(None);
-                };
-                let Some(user) = s.user(user_id)? else {
-                    return Ok(None);
-                };
-                Ok(Some((user, s.user_orgs(user_id)?, csrf)))
-            })
+            .with_store(move |s| Ok(s.session_user(&token, now, idle)?))
             .await?;
         let Some((user, orgs, csrf)) = found else {
             return Err(ApiError::unauthorized(
                 "The session has expired or does not exist",
             ));
         };
-        if sent_csrf.as_deref() != Some(csrf.as_str()) {
+        if !sent_csrf
+            .as_deref()
+            .is_some_and(|sent| store::same(sent, &csrf))
+        {
             return Err(ApiError::forbidden(
                 "Missing or wrong X-sess-id header: send the csrf_token of the session",
             ));

@@ -287,8 +287,8 @@ fn hash_secret(salt: &str, secret: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Compare without an early exit, so timing does not tell how much of a hash matched.
-fn same(a: &str, b: &str) -> bool {
+/// Compare without an early exit, so timing does not tell how much of a hash or token matched.
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -646,6 +646,23 @@ impl Store {
         )?;
         let csrf = csrf_for(&token);
         Ok((token, csrf))
+    }
+
+    /// The user behind the session `token` ([`Store::session`]), with the orgs they belong to and
+    /// the session's csrf token: what both the REST API and the pages need to know of a caller.
+    pub fn session_user(
+        &self,
+        token: &str,
+        now: i64,
+        idle_ms: i64,
+    ) -> Result<Option<(User, Vec<Org>, String)>, StoreError> {
+        let Some((user_id, csrf)) = self.session(token, now, idle_ms)? else {
+            return Ok(None);
+        };
+        let Some(user) = self.user(user_id)? else {
+            return Ok(None);
+        };
+        Ok(Some((user, self.user_orgs(user_id)?, csrf)))
     }
 
     /// The user and csrf token of the session `token`, when it was used within `idle_ms` of

@@ -17,7 +17,7 @@ use super::pages::LoginPage;
 use super::{html_headers, Web, WebError};
 use crate::server::limits::ms;
 use crate::server::state::session_cookie;
-use crate::server::store::{random_token, Org, OrgId, User};
+use crate::server::store::{random_token, same, Org, OrgId, User};
 
 /// The cookie holding the login form's token.
 const LOGIN_COOKIE: &str = "respack_login";
@@ -51,15 +51,6 @@ impl Session {
     }
 }
 
-/// Compare without an early exit, so timing does not tell how much of a token matched.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 impl FromRequestParts<Web> for Session {
     type Rejection = WebError;
 
@@ -68,15 +59,7 @@ impl FromRequestParts<Web> for Session {
         let (now, idle) = (web.app.now_ms(), ms(web.app.limits().session_idle));
         let found = web
             .app
-            .with_store(move |s| {
-                let Some((user_id, csrf)) = s.session(&token, now, idle)? else {
-                    return Ok(None);
-                };
-                let Some(user) = s.user(user_id)? else {
-                    return Ok(None);
-                };
-                Ok(Some((user, s.user_orgs(user_id)?, csrf)))
-            })
+            .with_store(move |s| Ok(s.session_user(&token, now, idle)?))
             .await?;
         let (user, orgs, csrf) = found.ok_or(WebError::LoginRequired)?;
         Ok(Session { user, orgs, csrf })

@@ -72,22 +72,10 @@ pub(super) fn see_other(to: String) -> Response {
 
 /// A date in ms since the epoch as SOAR shows it (`MM/DD/YYYY HH:MM`, UTC here).
 pub fn date(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let t = crate::civil::UtcTime::from_unix(ms.div_euclid(1000));
     format!(
-        "{m:02}/{d:02}/{y:04} {:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60
+        "{:02}/{:02}/{:04} {:02}:{:02}",
+        t.month, t.day, t.year, t.hour, t.minute
     )
 }
 
