@@ -70,7 +70,22 @@ async fn create_incident(
     body: Bytes,
 ) -> ApiResult {
     let org = caller.check_org(OrgId(org))?;
-    let mut body = object_body(&body)?;
+    let body = object_body(&body)?;
+    let principal = caller.principal_json();
+    state
+        .with_store(move |s| Ok(Json(new_incident(s, org, body, principal)?)))
+        .await
+}
+
+/// Create an incident from the body `POST /incidents` takes (`name`, `discovered_date` in epoch
+/// ms, custom `properties` that must be incident fields of the org), as `principal`: the one
+/// place both the REST API and the pages create incidents.
+pub(crate) fn new_incident(
+    s: &mut Store,
+    org: OrgId,
+    mut body: Map<String, Value>,
+    principal: Value,
+) -> Result<Value, ApiError> {
     match body.get("name").and_then(Value::as_str) {
         Some(n) if !n.trim().is_empty() => {}
         _ => return Err(ApiError::bad_request("An incident needs a name")),
@@ -85,49 +100,47 @@ async fn create_incident(
         Some(Value::Object(m)) => m,
         Some(_) => return Err(ApiError::bad_request("properties must be a JSON object")),
     };
-    let principal = caller.principal_json();
-    state
-        .with_store(move |s| {
-            let fields: Vec<String> = s
-                .objects(org, Kind::Field)?
-                .into_iter()
-                .filter_map(|f| f.api_name.strip_prefix("incident/").map(str::to_string))
-                .collect();
-            if let Some(unknown) = properties.keys().find(|k| !fields.contains(k)) {
-                return Err(ApiError::bad_request(format!(
-                    "Unknown incident property {unknown:?}: the org has no incident field of that name"
-                )));
-            }
-            let now = now_ms();
-            let incident = s.insert_incident(org, |id| {
-                let mut inc = json!({
-                    "id": id,
-                    "org_id": org,
-                    "description": null,
-                    "create_date": now,
-                    "inc_last_modified_date": now,
-                    "plan_status": "A",
-                    "phase_id": "Respond",
-                    "severity_code": null,
-                    "incident_type_ids": [],
-                    "owner_id": null,
-                    "confirmed": false,
-                    "vers": 1,
-                    "creator_principal": principal,
-                });
-                if let Some(m) = inc.as_object_mut() {
-                    for (k, v) in body {
-                        if k != "id" && k != "org_id" {
-                            m.insert(k, v);
-                        }
-                    }
-                    m.insert("properties".into(), Value::Object(properties));
+    let fields = custom_incident_fields(s, org)?;
+    if let Some(unknown) = properties.keys().find(|k| !fields.contains(k)) {
+        return Err(ApiError::bad_request(format!(
+            "Unknown incident property {unknown:?}: the org has no incident field of that name"
+        )));
+    }
+    let now = now_ms();
+    Ok(s.insert_incident(org, |id| {
+        let mut inc = json!({
+            "id": id,
+            "org_id": org,
+            "description": null,
+            "create_date": now,
+            "inc_last_modified_date": now,
+            "plan_status": "A",
+            "phase_id": "Respond",
+            "severity_code": null,
+            "incident_type_ids": [],
+            "owner_id": null,
+            "confirmed": false,
+            "vers": 1,
+            "creator_principal": principal,
+        });
+        if let Some(m) = inc.as_object_mut() {
+            for (k, v) in body {
+                if k != "id" && k != "org_id" {
+                    m.insert(k, v);
                 }
-                inc
-            })?;
-            Ok(Json(incident))
-        })
-        .await
+            }
+            m.insert("properties".into(), Value::Object(properties));
+        }
+        inc
+    })?)
+}
+
+/// The names of the org's custom incident fields (what an incident's `properties` may hold).
+pub(crate) fn custom_incident_fields(s: &Store, org: OrgId) -> Result<Vec<String>, ApiError> {
+    Ok(s.objects(org, Kind::Field)?
+        .into_iter()
+        .filter_map(|f| f.api_name.strip_prefix("incident/").map(str::to_string))
+        .collect())
 }
 
 async fn get_incident(

@@ -134,12 +134,17 @@ impl Caller {
             Principal::ApiKey(k) => serde_json::json!({
                 "id": k.handle, "type": "apikey", "name": k.key_id, "display_name": k.name,
             }),
-            Principal::User { user, .. } => serde_json::json!({
-                "id": user.id, "type": "user", "name": user.email,
-                "display_name": format!("{} {}", user.fname, user.lname),
-            }),
+            Principal::User { user, .. } => user_principal(user),
         }
     }
+}
+
+/// A user as SOAR names the author of what they create (`creator_principal`).
+pub(crate) fn user_principal(user: &User) -> Value {
+    serde_json::json!({
+        "id": user.id, "type": "user", "name": user.email,
+        "display_name": format!("{} {}", user.fname, user.lname),
+    })
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ApiError>> {

@@ -829,3 +829,54 @@ fn another_orgs_incident_is_not_found() {
     assert_eq!(list.status, 200);
     assert!(!list.body.contains("QRadar offense 23"));
 }
+
+#[test]
+fn the_incidents_page_creates_an_incident_as_the_rest_api_does() {
+    let org = org_with(true, |_| {});
+    let b = org.browser();
+    let list = format!("/orgs/{}/incidents", org.org());
+    let page = b.get(&list);
+    assert!(
+        page.body.contains("name=\"field.qradar_id\""),
+        "the form has no input for the package's custom field: {}",
+        page.body
+    );
+    let forged = b.post(&list, &[("csrf", "forged"), ("name", "QRadar offense 23")]);
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    let csrf = b.csrf(&list);
+    let unknown = b.post(
+        &list,
+        &[("csrf", &csrf), ("name", "x"), ("field.no_such_field", "1")],
+    );
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    assert!(unknown.body.contains("no_such_field"), "{}", unknown.body);
+    let nameless = b.post(&list, &[("csrf", &csrf), ("name", " ")]);
+    assert_eq!(nameless.status, 400, "{}", nameless.body);
+    let made = b.post(
+        &list,
+        &[
+            ("csrf", &csrf),
+            ("name", "QRadar offense 23 <b>"),
+            ("field.qradar_id", "23"),
+        ],
+    );
+    assert_eq!(made.status, 303, "{}", made.body);
+    let at = made.location.expect("a redirect to the new incident");
+    let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    let stored = org.rest(
+        http::Method::GET,
+        &format!("/rest/orgs/{{org}}/incidents/{id}"),
+        None,
+    );
+    assert_eq!(stored["name"], "QRadar offense 23 <b>");
+    assert_eq!(stored["properties"]["qradar_id"], "23");
+    assert_eq!(stored["creator_principal"]["name"], org.server.login().0);
+    let shown = b.get(&at);
+    assert!(
+        shown.body.contains("QRadar offense 23 &#60;b&#62;"),
+        "{}",
+        shown.body
+    );
+    assert!(!shown.body.contains("23 <b>"), "the name was not escaped");
+    assert!(b.get(&list).body.contains(&format!("{at}\"")));
+}

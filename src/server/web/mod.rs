@@ -76,7 +76,10 @@ pub fn routes(app: AppState, runner: Option<ActionRunner>) -> Router {
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/static/{file}", get(static_file))
-        .route("/orgs/{org}/incidents", get(pages::incidents))
+        .route(
+            "/orgs/{org}/incidents",
+            get(pages::incidents).post(pages::create_incident),
+        )
         .route("/orgs/{org}/incidents/{inc}", get(pages::incident))
         .route(
             "/orgs/{org}/incidents/{inc}/actions",

@@ -13,8 +13,10 @@ use serde_json::{json, Map, Value};
 use super::{columns, date, html, offered_rules, or_dash, see_other, str_of, text, Nav, Page};
 use crate::server::actions::new_artifact;
 use crate::server::error::ApiError;
+use crate::server::incidents::{custom_incident_fields, new_incident};
 use crate::server::kinds::Kind;
-use crate::server::store::{IncidentId, ItemKind, OrgId, Store, StoredObject};
+use crate::server::state::user_principal;
+use crate::server::store::{now_ms, IncidentId, ItemKind, OrgId, Store, StoredObject};
 use crate::server::web::richtext::sanitise;
 use crate::server::web::runs::{Run, RunState};
 use crate::server::web::session::Session;
@@ -33,6 +35,8 @@ pub struct IncidentRow {
 pub struct IncidentsPage {
     pub nav: Nav,
     pub incidents: Vec<IncidentRow>,
+    /// The org's custom incident fields, one input each on the new-incident form.
+    pub fields: Vec<String>,
 }
 
 fn incident_row(inc: &Value) -> IncidentRow {
@@ -53,11 +57,66 @@ fn incident_row(inc: &Value) -> IncidentRow {
 pub async fn incidents(State(web): State<Web>, session: Session, Path(org): Path<i64>) -> Page {
     let org = session.org(org)?;
     let id = org.id;
-    let list = web.app.with_store(move |s| Ok(s.incidents(id)?)).await?;
+    let (list, fields) = web
+        .app
+        .with_store(move |s| Ok((s.incidents(id)?, custom_incident_fields(s, id)?)))
+        .await?;
     html(&IncidentsPage {
         nav: Nav::new(&session, &org, "incidents"),
         incidents: list.iter().map(incident_row).collect(),
+        fields,
     })
+}
+
+/// The new-incident form: a name and the org's custom incident fields (`field.<name>`), each
+/// left out when empty.
+#[derive(Deserialize)]
+pub struct NewIncidentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+/// Create an incident as `POST /rest/orgs/{org}/incidents` does (the same function), discovered
+/// now, then show it.
+pub async fn create_incident(
+    State(web): State<Web>,
+    session: Session,
+    Path(org): Path<i64>,
+    Form(form): Form<NewIncidentForm>,
+) -> Page {
+    session.check_csrf(&form.csrf)?;
+    let org = session.org(org)?.id;
+    let properties: Map<String, Value> = form
+        .rest
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let field = k.strip_prefix("field.")?.to_string();
+            let v = v.trim();
+            (!v.is_empty()).then(|| (field, Value::String(v.to_string())))
+        })
+        .collect();
+    let body = json!({
+        "name": form.name.trim(),
+        "discovered_date": now_ms(),
+        "properties": properties,
+    });
+    let Value::Object(body) = body else {
+        unreachable!("json! of an object literal is an object")
+    };
+    let principal = user_principal(&session.user);
+    let incident = web
+        .app
+        .with_store(move |s| new_incident(s, org, body, principal))
+        .await?;
+    let id = incident
+        .get("id")
+        .and_then(Value::as_i64)
+        .unwrap_or_default();
+    Ok(see_other(format!("/orgs/{org}/incidents/{id}")))
 }
 
 pub struct TaskView {

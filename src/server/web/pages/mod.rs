@@ -24,7 +24,7 @@ pub use admin::{
     admin, import_decide, import_history, import_page, import_preview, import_upload, organization,
 };
 pub use customize::{customize, customize_default};
-pub use incident::{add_artifact, incident, incidents, run_action, run_status};
+pub use incident::{add_artifact, create_incident, incident, incidents, run_action, run_status};
 
 pub(super) type Page = Result<Response, WebError>;
 
