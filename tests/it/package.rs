@@ -62,6 +62,22 @@ impl Served {
             .no_panic()
     }
 
+    /// `respack <command> --package <package> --yes --backup-dir <the org's backups> <flags>`:
+    /// an install or uninstall that keeps its record where the next command looks for it.
+    fn changes(&self, command: &str, package: &str, flags: &[&str]) -> Run {
+        let backups = self.backups().display().to_string();
+        let mut args = vec![
+            command,
+            "--package",
+            package,
+            "--yes",
+            "--backup-dir",
+            &backups,
+        ];
+        args.extend_from_slice(flags);
+        self.cli(&args)
+    }
+
     fn client(&self) -> Client {
         let s = Settings::load(
             &Overrides {
@@ -134,23 +150,13 @@ fn each_community_export_installs_in_sync_and_uninstalls_back_to_the_names_the_o
     for file in COMMUNITY {
         let org = Served::start(false);
         let path = community(&shared, file);
-        let bk = org.backups().display().to_string();
         let before = org.names();
         // Its own destination and functions are missing: check says so, install refuses.
         org.cli(&["check", "--package", &path]).code(1);
-        org.cli(&["install", "--package", &path, "--yes", "--backup-dir", &bk])
-            .code(1);
-        org.cli(&[
-            "install",
-            "--package",
-            &path,
-            "--yes",
-            "--force",
-            "--backup-dir",
-            &bk,
-        ])
-        .success()
-        .stdout_has("install record written to");
+        org.changes("install", &path, &[]).code(1);
+        org.changes("install", &path, &["--force"])
+            .success()
+            .stdout_has("install record written to");
         org.cli(&["diff", "--package", &path, "--exit-code"])
             .success();
         let installed = org.export();
@@ -159,15 +165,7 @@ fn each_community_export_installs_in_sync_and_uninstalls_back_to_the_names_the_o
             let name = f["name"].as_str().unwrap();
             assert!(has(&installed, "functions", name), "{file}: {name}");
         }
-        org.cli(&[
-            "uninstall",
-            "--package",
-            &path,
-            "--yes",
-            "--backup-dir",
-            &bk,
-        ])
-        .success();
+        org.changes("uninstall", &path, &[]).success();
         assert_eq!(
             org.names(),
             before,
@@ -182,23 +180,14 @@ fn the_builtin_package_as_a_bare_file_never_takes_the_integrations_objects() {
     let dist = org.dir.path().join("dist");
     respack(["build", "--out"]).arg(&dist).run().success();
     let path = dist.join("qraw_mitre.res").display().to_string();
-    let bk = org.backups().display().to_string();
     let before = org.names();
-    org.cli(&["install", "--package", &path, "--yes", "--backup-dir", &bk])
-        .success();
+    org.changes("install", &path, &[]).success();
     org.cli(&["diff", "--package", &path, "--exit-code"])
         .success();
-    org.cli(&[
-        "uninstall",
-        "--package",
-        &path,
-        "--yes",
-        "--backup-dir",
-        &bk,
-    ])
-    .success()
-    .stdout_has("left alone:")
-    .stdout_has("removed workflow qradar_advisor_offense_analysis_mitre");
+    org.changes("uninstall", &path, &[])
+        .success()
+        .stdout_has("left alone:")
+        .stdout_has("removed workflow qradar_advisor_offense_analysis_mitre");
     let after = org.export();
     assert_eq!(names_by_kind(&after), before);
     for (list, name) in [
@@ -225,18 +214,8 @@ fn a_source_directory_is_a_package_like_the_export_it_was_unpacked_from() {
     .run()
     .success();
     let path = src.display().to_string();
-    let bk = org.backups().display().to_string();
     let before = org.names();
-    org.cli(&[
-        "install",
-        "--package",
-        &path,
-        "--yes",
-        "--force",
-        "--backup-dir",
-        &bk,
-    ])
-    .success();
+    org.changes("install", &path, &["--force"]).success();
     assert!(has(
         &org.export(),
         "scripts",
@@ -249,15 +228,7 @@ fn a_source_directory_is_a_package_like_the_export_it_was_unpacked_from() {
         .backups()
         .join("Test-Organization-installed-fn_qradar_advisor_export.json")
         .is_file());
-    org.cli(&[
-        "uninstall",
-        "--package",
-        &path,
-        "--yes",
-        "--backup-dir",
-        &bk,
-    ])
-    .success();
+    org.changes("uninstall", &path, &[]).success();
     assert_eq!(org.names(), before);
 }
 
@@ -266,17 +237,7 @@ fn without_an_install_record_uninstall_keeps_the_dependencies_says_so_and_exits_
     let shared = require_shared!();
     let org = Served::start(false);
     let path = community(&shared, "fn_mitre_integration_export.res");
-    let bk = org.backups().display().to_string();
-    org.cli(&[
-        "install",
-        "--package",
-        &path,
-        "--yes",
-        "--force",
-        "--backup-dir",
-        &bk,
-    ])
-    .success();
+    org.changes("install", &path, &["--force"]).success();
     // Another backup folder: no record of the install there.
     let elsewhere = org.dir.path().join("elsewhere").display().to_string();
     let run = org
@@ -314,17 +275,7 @@ fn an_object_another_rule_uses_is_kept_and_its_delete_is_refused_with_409() {
     let shared = require_shared!();
     let org = Served::start(false);
     let path = community(&shared, "fn_mitre_integration_export.res");
-    let bk = org.backups().display().to_string();
-    org.cli(&[
-        "install",
-        "--package",
-        &path,
-        "--yes",
-        "--force",
-        "--backup-dir",
-        &bk,
-    ])
-    .success();
+    org.changes("install", &path, &["--force"]).success();
     // An admin's own rule, not part of the package, runs one of its workflows.
     let exported = org.export();
     let mut rule = exported["actions"]
@@ -346,8 +297,7 @@ fn an_object_another_rule_uses_is_kept_and_its_delete_is_refused_with_409() {
     )
     .unwrap();
     let own = own.display().to_string();
-    org.cli(&["install", "--package", &own, "--yes", "--backup-dir", &bk])
-        .success();
+    org.changes("install", &own, &[]).success();
 
     // The org itself refuses to delete what is in use.
     let client = org.client();
@@ -363,14 +313,7 @@ fn an_object_another_rule_uses_is_kept_and_its_delete_is_refused_with_409() {
     );
 
     let run = org
-        .cli(&[
-            "uninstall",
-            "--package",
-            &path,
-            "--yes",
-            "--backup-dir",
-            &bk,
-        ])
+        .changes("uninstall", &path, &[])
         .code(1)
         .stdout_has("used by rule 'My own tactic rule'");
     let after = org.export();
@@ -424,18 +367,8 @@ fn restore_with_the_package_undoes_its_install_dependencies_it_created_included(
     let shared = require_shared!();
     let org = Served::start(false);
     let path = community(&shared, "fn_mitre_integration_export.res");
-    let bk = org.backups().display().to_string();
     let before = org.names();
-    org.cli(&[
-        "install",
-        "--package",
-        &path,
-        "--yes",
-        "--force",
-        "--backup-dir",
-        &bk,
-    ])
-    .success();
+    org.changes("install", &path, &["--force"]).success();
     let backup = std::fs::read_dir(org.backups())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -483,18 +416,8 @@ fn an_app_zip_with_automatic_tasks_phases_and_a_playbook_goes_on_and_off_again()
         &zip,
     );
     let path = zip.display().to_string();
-    let bk = org.backups().display().to_string();
     let before = org.names();
-    org.cli(&[
-        "install",
-        "--package",
-        &path,
-        "--yes",
-        "--force",
-        "--backup-dir",
-        &bk,
-    ])
-    .success();
+    org.changes("install", &path, &["--force"]).success();
     let installed = names_by_kind(&org.export());
     for list in [
         "automatic_tasks",
@@ -510,17 +433,10 @@ fn an_app_zip_with_automatic_tasks_phases_and_a_playbook_goes_on_and_off_again()
     }
     org.cli(&["diff", "--package", &path, "--exit-code"])
         .success();
-    org.cli(&[
-        "uninstall",
-        "--package",
-        &path,
-        "--yes",
-        "--backup-dir",
-        &bk,
-    ])
-    .success()
-    .stdout_has("removed task ")
-    .stdout_has("removed playbook ");
+    org.changes("uninstall", &path, &[])
+        .success()
+        .stdout_has("removed task ")
+        .stdout_has("removed playbook ");
     assert_eq!(org.names(), before);
 }
 
@@ -529,32 +445,13 @@ fn a_bare_file_never_overwrites_a_data_table_the_org_already_has() {
     let shared = require_shared!();
     let org = Served::start(false);
     let mitre = community(&shared, "fn_mitre_integration_export.res");
-    let bk = org.backups().display().to_string();
-    org.cli(&[
-        "install",
-        "--package",
-        &mitre,
-        "--yes",
-        "--force",
-        "--backup-dir",
-        &bk,
-    ])
-    .success();
+    org.changes("install", &mitre, &["--force"]).success();
     // The built-in package carries MITRE 1.0's mitre_attack_techniques (tech_description);
     // the org runs MITRE 2.x (technique_description).
     let dist = org.dir.path().join("dist");
     respack(["build", "--out"]).arg(&dist).run().success();
     let builtin = dist.join("qraw_mitre.res").display().to_string();
-    org.cli(&[
-        "install",
-        "--package",
-        &builtin,
-        "--yes",
-        "--force",
-        "--backup-dir",
-        &bk,
-    ])
-    .success();
+    org.changes("install", &builtin, &["--force"]).success();
     let table = org.client().get_type("mitre_attack_techniques").unwrap();
     let columns: BTreeSet<&String> = table["fields"].as_object().unwrap().keys().collect();
     assert!(
