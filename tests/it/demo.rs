@@ -1,18 +1,12 @@
 //! The reference org running workflows (`POST .../action_invocations`), and `respack demo` end
 //! to end.
 
-use std::sync::Arc;
-
 use serde_json::{json, Value};
 
-use respack::attack::load_bundle;
-use respack::emulate::{EmulatedQradar, Scenario};
-use respack::runtime::mitre::Api;
-use respack::server::actions::{AttackTarget, QradarTarget, SharedWorkflows, Workflows};
 use respack::server::{self, RunningServer};
 use respack::soar::{self, Client, IncidentId, SoarError};
 
-use crate::engine::mini_bundle;
+use crate::engine::{mini_bundle, readme_org_options};
 use crate::require_shared;
 use crate::util::respack;
 
@@ -90,22 +84,7 @@ struct Org {
 
 fn org() -> Org {
     let dir = tempfile::tempdir().unwrap();
-    let index = Arc::new(load_bundle(&mini_bundle(dir.path()), None).unwrap());
-    let db = dir.path().join("org.db");
-    let workflows = Workflows {
-        attack: AttackTarget::Ready(index),
-        mitre_api: Api::V1,
-        qradar: QradarTarget::Emulated {
-            state: EmulatedQradar::new(Scenario::builtin()),
-            name: "readme".into(),
-        },
-        ca_file: server::ca_path_for(&db),
-        python: "python3".into(),
-    };
-    let mut opts = server::Options::new(&db);
-    opts.seed_integrations = true;
-    opts.extensions
-        .push(Arc::new(SharedWorkflows(Arc::new(workflows))));
+    let opts = readme_org_options(dir.path());
     let server = server::start(opts).unwrap();
     let package = respack::package::resource_file(respack::package::export_date_ms(None));
     server

@@ -25,6 +25,32 @@ const MAP_RULE: &str = "qradar_advisor_map_rule_to_tactic";
 const FIND: &str = "qradar_find_reference_sets_artifact";
 const TASK: &str = "mitre_technique_task";
 
+/// Options for a reference org in `dir` (its database `org.db`) that runs the README's
+/// workflows: the integrations seeded, [`mini_bundle`] for ATT&CK, the built-in QRadar scenario
+/// emulated in process, python3 for the scripts.
+pub fn readme_org_options(dir: &Path) -> respack::server::Options {
+    use respack::server::actions::{AttackTarget, QradarTarget, SharedWorkflows, Workflows};
+    let index = std::sync::Arc::new(respack::attack::load_bundle(&mini_bundle(dir), None).unwrap());
+    let db = dir.join("org.db");
+    let workflows = Workflows {
+        attack: AttackTarget::Ready(index),
+        mitre_api: respack::runtime::mitre::Api::V1,
+        qradar: QradarTarget::Emulated {
+            state: respack::emulate::EmulatedQradar::new(respack::emulate::Scenario::builtin()),
+            name: "readme".into(),
+        },
+        ca_file: respack::server::ca_path_for(&db),
+        python: "python3".into(),
+    };
+    let mut opts = respack::server::Options::new(&db);
+    opts.seed_integrations = true;
+    opts.extensions
+        .push(std::sync::Arc::new(SharedWorkflows(std::sync::Arc::new(
+            workflows,
+        ))));
+    opts
+}
+
 /// A small enterprise ATT&CK: the two tactics of the README with a few techniques each, and a
 /// mitigation of Port Knocking.
 pub fn mini_bundle(dir: &Path) -> PathBuf {

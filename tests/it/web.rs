@@ -6,17 +6,11 @@
 //! the action invocation's code path, and another org's incident. The real-browser walk of the
 //! same pages is `.ci/checks/browser.sh` (headless Chromium).
 
-use std::sync::Arc;
-
-use respack::attack::load_bundle;
-use respack::emulate::{EmulatedQradar, Scenario};
 use respack::http;
-use respack::runtime::mitre::Api;
-use respack::server::actions::{AttackTarget, QradarTarget, SharedWorkflows, Workflows};
 use respack::server::{self, Options, RunningServer};
 use serde_json::{json, Value};
 
-use crate::engine::mini_bundle;
+use crate::engine::readme_org_options;
 use crate::serve::{agent, basic};
 
 /// One answer: status, headers we look at, body text.
@@ -171,22 +165,7 @@ struct Org {
 
 fn org_with(package: bool, tweak: impl FnOnce(&mut Options)) -> Org {
     let dir = tempfile::tempdir().unwrap();
-    let index = Arc::new(load_bundle(&mini_bundle(dir.path()), None).unwrap());
-    let db = dir.path().join("org.db");
-    let workflows = Workflows {
-        attack: AttackTarget::Ready(index),
-        mitre_api: Api::V1,
-        qradar: QradarTarget::Emulated {
-            state: EmulatedQradar::new(Scenario::builtin()),
-            name: "readme".into(),
-        },
-        ca_file: server::ca_path_for(&db),
-        python: "python3".into(),
-    };
-    let mut opts = Options::new(&db);
-    opts.seed_integrations = true;
-    opts.extensions
-        .push(Arc::new(SharedWorkflows(Arc::new(workflows))));
+    let mut opts = readme_org_options(dir.path());
     tweak(&mut opts);
     let server = server::start(opts).unwrap();
     if package {
