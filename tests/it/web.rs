@@ -820,6 +820,10 @@ fn the_incidents_page_creates_an_incident_as_the_rest_api_does() {
         "the form has no input for the package's custom field: {}",
         page.body
     );
+    assert!(
+        !page.body.contains("internal_customizations_field"),
+        "the form offers the internal field"
+    );
     let forged = b.post(&list, &[("csrf", "forged"), ("name", "QRadar offense 23")]);
     assert_eq!(forged.status, 403, "{}", forged.body);
     let csrf = b.csrf(&list);

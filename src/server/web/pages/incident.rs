@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use super::{columns, date, html, offered_rules, or_dash, see_other, str_of, text, Nav, Page};
 use crate::server::actions::new_artifact;
 use crate::server::error::ApiError;
-use crate::server::incidents::{custom_incident_fields, new_incident};
+use crate::server::incidents::new_incident;
 use crate::server::kinds::Kind;
 use crate::server::state::user_principal;
 use crate::server::store::{now_ms, IncidentId, ItemKind, OrgId, Store, StoredObject};
@@ -36,7 +36,13 @@ pub struct IncidentsPage {
     pub nav: Nav,
     pub incidents: Vec<IncidentRow>,
     /// The org's custom incident fields, one input each on the new-incident form.
-    pub fields: Vec<String>,
+    pub fields: Vec<FieldInput>,
+}
+
+/// One custom incident field on the new-incident form.
+pub struct FieldInput {
+    pub name: String,
+    pub label: String,
 }
 
 fn incident_row(inc: &Value) -> IncidentRow {
@@ -59,8 +65,24 @@ pub async fn incidents(State(web): State<Web>, session: Session, Path(org): Path
     let id = org.id;
     let (list, fields) = web
         .app
-        .with_store(move |s| Ok((s.incidents(id)?, custom_incident_fields(s, id)?)))
+        .with_store(move |s| Ok((s.incidents(id)?, s.objects(id, Kind::Field)?)))
         .await?;
+    // The form offers the org's custom incident fields by label, but not the internal field
+    // every org carries for the import machinery.
+    let fields = fields
+        .into_iter()
+        .filter(|f| f.uuid.as_deref() != Some(crate::package::INTERNAL_FIELD_UUID))
+        .filter_map(|f| {
+            let name = f.api_name.strip_prefix("incident/")?.to_string();
+            let label = text(f.body.get("text"));
+            let label = if label.trim().is_empty() {
+                name.clone()
+            } else {
+                label
+            };
+            Some(FieldInput { name, label })
+        })
+        .collect();
     html(&IncidentsPage {
         nav: Nav::new(&session, &org, "incidents"),
         incidents: list.iter().map(incident_row).collect(),
