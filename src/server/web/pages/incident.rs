@@ -518,10 +518,17 @@ pub async fn run_action(
         };
         runs.finish(id, state);
     });
+    // A short run answers with its result: the page the browser lands on is final, with no
+    // reload to come under a reader's (or a WebDriver test's) feet. A longer one answers at
+    // ANSWER_WAIT with the run still going, and the page polls.
+    web.runs.wait(org, id, ANSWER_WAIT).await;
     Ok(see_other(format!(
         "/orgs/{org}/incidents/{inc}?run={id}#run"
     )))
 }
+
+/// How long choosing an action waits for its workflows before showing the incident.
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Deserialize)]
 pub struct RunQuery {
