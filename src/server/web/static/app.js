@@ -11,21 +11,27 @@
 // - the chosen file's name shows on Import Settings; one "..." menu is open at a time.
 "use strict";
 
-function show(html, url) {
+function withoutHash(url) { return url.split("#")[0]; }
+
+// The address (without its fragment) of what the page shows now.
+var shown = withoutHash(location.href);
+
+function show(html, url, push) {
   var doc = new DOMParser().parseFromString(html, "text/html");
   document.title = doc.title;
   // The body element itself stays: only its content and attributes are replaced.
   document.body.className = doc.body.className;
   document.body.replaceChildren.apply(document.body, Array.prototype.slice.call(doc.body.childNodes));
-  if (url && url !== location.href) { history.pushState(null, "", url); }
+  if (push && url && url !== location.href) { history.pushState(null, "", url); }
+  shown = withoutHash(location.href);
   var target = location.hash && document.getElementById(location.hash.slice(1));
   if (target) { target.scrollIntoView(); } else { window.scrollTo(0, 0); }
   wire();
 }
 
-function load(url, options) {
+function load(url, options, push) {
   return fetch(url, Object.assign({ credentials: "same-origin", cache: "no-store" }, options || {}))
-    .then(function (r) { return r.text().then(function (t) { show(t, r.url); }); });
+    .then(function (r) { return r.text().then(function (t) { show(t, r.url, push); }); });
 }
 
 function submitInPlace(form, submitter) {
@@ -33,7 +39,7 @@ function submitInPlace(form, submitter) {
   var multipart = (form.getAttribute("enctype") || "").indexOf("multipart/") === 0;
   var busy = form.querySelectorAll("button");
   busy.forEach(function (b) { b.disabled = true; });
-  load(form.action, { method: "POST", body: multipart ? data : new URLSearchParams(data) })
+  load(form.action, { method: "POST", body: multipart ? data : new URLSearchParams(data) }, true)
     .catch(function () {
       // The network failed: fall back to the browser's own submission.
       busy.forEach(function (b) { b.disabled = false; });
@@ -73,7 +79,12 @@ document.addEventListener("DOMContentLoaded", function () {
     e.preventDefault();
     submitInPlace(form, e.submitter);
   });
-  window.addEventListener("popstate", function () { load(location.href).catch(function () { location.reload(); }); });
+  // Back and forward across an in-place answer load that page; a fragment change (the tabs are
+  // in-page links, and Chrome fires popstate for them too) leaves the page alone.
+  window.addEventListener("popstate", function () {
+    if (withoutHash(location.href) === shown) { return; }
+    load(location.href).catch(function () { location.reload(); });
+  });
   // One open menu at a time, closed by a click elsewhere.
   document.addEventListener("click", function (e) {
     document.querySelectorAll("details.menu[open]").forEach(function (d) {
