@@ -298,31 +298,27 @@ pub(super) fn remove_in_order(
     Ok(())
 }
 
-/// Which of a package's objects uninstall may remove: for a package read from a path, as its
-/// install record says ([`super::record`]); for the built-in package, what it owns.
+/// Which of a package's objects uninstall may remove: what its install record says the
+/// package's installs created ([`super::record`]), else what the package owns (the built-in
+/// package, or a package read from a path with no record: a bare export then owns neither its
+/// data tables nor its fields, `Package::load`).
 struct Removable<'a> {
     package: &'a Package,
-    /// `None`: the built-in package; `Some(None)`: a package read from a path, with no record.
-    record: Option<Option<&'a super::record::InstallRecord>>,
+    record: Option<&'a super::record::InstallRecord>,
 }
 
 impl Ownership for Removable<'_> {
     fn owns(&self, kind: Kind, name: &str) -> bool {
         let declared = self.package.owns(kind, name);
+        let Some(record) = self.record else {
+            return declared;
+        };
         let inferred = self
             .package
             .identity
             .as_ref()
             .is_some_and(|i| i.provenance == super::Provenance::Inferred);
-        match self.record {
-            None => declared,
-            Some(Some(r)) => {
-                r.created(kind, name) || (declared && !inferred && !r.found(kind, name))
-            }
-            // What the package owns (a bare export owns neither its data tables nor its fields:
-            // `Package::load`).
-            Some(None) => declared,
-        }
+        record.created(kind, name) || (declared && !inferred && !record.found(kind, name))
     }
 }
 
@@ -403,7 +399,7 @@ pub fn uninstall(
     };
     let removable = Removable {
         package,
-        record: record.as_ref().map(|(r, _)| r.as_ref()),
+        record: record.as_ref().and_then(|(r, _)| r.as_ref()),
     };
     let before = export(client).map_err(|e| stopped("the export of the org", e, &done, None))?;
 
