@@ -121,14 +121,11 @@ pub async fn create_incident(
             (!v.is_empty()).then(|| (field, Value::String(v.to_string())))
         })
         .collect();
-    let body = json!({
-        "name": form.name.trim(),
-        "discovered_date": now_ms(),
-        "properties": properties,
-    });
-    let Value::Object(body) = body else {
-        unreachable!("json! of an object literal is an object")
-    };
+    let body = Map::from_iter([
+        ("name".to_string(), json!(form.name.trim())),
+        ("discovered_date".to_string(), json!(now_ms())),
+        ("properties".to_string(), Value::Object(properties)),
+    ]);
     let principal = user_principal(&session.user);
     let incident = web
         .app
