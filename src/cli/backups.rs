@@ -22,9 +22,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let dir = args
-        .backup_dir
-        .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR));
+    let dir = backup::dir_or_default(args.backup_dir);
     let list = backup::list(&dir)?;
     let Some(keep) = args.prune else {
         out!("{}", render::backups(&list, &dir))?;

@@ -130,9 +130,7 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
     let options = InstallOptions {
         dry_run: args.dry_run,
         force: args.force,
-        backup_dir: args
-            .backup_dir
-            .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
+        backup_dir: backup::dir_or_default(args.backup_dir),
     };
     let package = args.package.load()?;
     let report = on_org(&args.conn, env, args.yes, |client, consent, out, style| {

@@ -56,9 +56,7 @@ pub fn run(args: Args, env: &super::Environment) -> CmdResult {
         dry_run: args.dry_run,
         force: args.force,
         delete_data: args.delete_data,
-        backup_dir: args
-            .backup_dir
-            .unwrap_or_else(|| PathBuf::from(backup::DEFAULT_DIR)),
+        backup_dir: backup::dir_or_default(args.backup_dir),
     };
     let package = args.package.load()?;
     let report =

@@ -21,6 +21,11 @@ use super::OpsError;
 /// The default `--backup-dir`.
 pub const DEFAULT_DIR: &str = "respack-backups";
 
+/// `--backup-dir`, or [`DEFAULT_DIR`] when it was not given.
+pub fn dir_or_default(dir: Option<PathBuf>) -> PathBuf {
+    dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DIR))
+}
+
 /// Write `export` into `dir` (created if needed); returns the file's path.
 pub fn write(dir: &Path, org: &str, command: &str, export: &Value) -> Result<PathBuf, OpsError> {
     let stamp = utc_stamp(SystemTime::now());
